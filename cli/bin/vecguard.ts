@@ -1,0 +1,5 @@
+#!/usr/bin/env node
+// Entry point of the `vecguard` command. Runs on Node ≥ 22.18 (TypeScript type stripping).
+import { main } from '../main.ts';
+
+process.exitCode = await main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr });

@@ -1,0 +1,86 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { PolicyError } from '../../functions/domain/errors.ts';
+import { parsePolicy, resolveVpcPolicy } from '../../functions/domain/policy.ts';
+import { CliError, EXIT, type ExitCode, type Io } from '../io.ts';
+
+export const EXAMPLE_POLICY_PATH = fileURLToPath(
+  new URL('../../examples/vecguard.policy.yaml', import.meta.url),
+);
+
+export const POLICY_HELP = `Usage:
+  vecguard policy validate FILE    check a policy file; prints every problem with its path
+  vecguard policy init [FILE]      write the commented example policy (default: vecguard.policy.yaml)
+      --force                      overwrite FILE if it exists
+
+Examples:
+  vecguard policy init
+  vecguard policy validate vecguard.policy.yaml
+`;
+
+function readPolicyFile(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new CliError(
+      code === 'ENOENT'
+        ? `${file}: no such file; create one with \`vecguard policy init ${file}\``
+        : `${file}: cannot read it (${code ?? String(e)})`,
+    );
+  }
+}
+
+/** Load and validate a policy file, turning every problem into a CliError (exit 2). */
+export function loadPolicyFile(file: string) {
+  try {
+    return parsePolicy(readPolicyFile(file), file);
+  } catch (e) {
+    if (e instanceof PolicyError) throw new CliError(e.message);
+    throw e;
+  }
+}
+
+export async function policyCommand(args: readonly string[], io: Io): Promise<ExitCode> {
+  const [sub, ...rest] = args;
+  if (sub === undefined || sub === '--help' || sub === '-h') {
+    io.stdout.write(POLICY_HELP);
+    return sub === undefined ? EXIT.usage : EXIT.ok;
+  }
+  if (sub === 'validate') {
+    const { positionals } = parseArgs({ args: [...rest], allowPositionals: true, options: {} });
+    const file = positionals[0];
+    if (!file || positionals.length > 1)
+      throw new CliError('policy validate takes one FILE; see `vecguard policy --help`');
+    const policy = loadPolicyFile(file);
+    const defaults = resolveVpcPolicy(policy, {
+      accountId: '000000000000',
+      region: 'us-east-1',
+      organizationalUnitIds: [],
+      tags: {},
+    });
+    const auto = Object.entries(defaults.gates)
+      .filter(([, g]) => g === 'auto')
+      .map(([k]) => k);
+    io.stdout.write(
+      `${file}: valid — ${policy.targets.length} target(s), default mode ${policy.defaults.mode}, ` +
+        `${auto.length ? `auto by default: ${auto.join(', ')}` : 'every action needs approval by default'}` +
+        `${policy.dryRun ? ', dry-run' : ''}\n`,
+    );
+    return EXIT.ok;
+  }
+  if (sub === 'init') {
+    const { positionals, values } = parseArgs({
+      args: [...rest],
+      allowPositionals: true,
+      options: { force: { type: 'boolean', default: false } },
+    });
+    const file = positionals[0] ?? 'vecguard.policy.yaml';
+    if (existsSync(file) && !values.force) throw new CliError(`${file} exists; pass --force to overwrite it`);
+    writeFileSync(file, readFileSync(EXAMPLE_POLICY_PATH, 'utf8'));
+    io.stdout.write(`wrote ${file}; edit it, then run \`vecguard policy validate ${file}\`\n`);
+    return EXIT.ok;
+  }
+  throw new CliError(`unknown policy command "${sub}"; see \`vecguard policy --help\``);
+}

@@ -1,0 +1,28 @@
+/** Where a command writes; tests pass buffers, the binary passes the process streams. */
+export interface Io {
+  readonly stdout: { write(chunk: string): unknown };
+  readonly stderr: { write(chunk: string): unknown };
+}
+
+/** Documented exit codes (docs/cli.md). */
+export const EXIT = {
+  ok: 0,
+  /** Findings at or above `--fail-on`. */
+  findings: 1,
+  /** Bad flags, a bad policy file, bad input. */
+  usage: 2,
+  /** AWS could not be reached or refused access. */
+  aws: 3,
+} as const;
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+/** An error the CLI prints as one line and maps to an exit code. */
+export class CliError extends Error {
+  readonly exitCode: ExitCode;
+
+  constructor(message: string, exitCode: ExitCode = EXIT.usage) {
+    super(message);
+    this.name = 'CliError';
+    this.exitCode = exitCode;
+  }
+}

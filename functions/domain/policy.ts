@@ -1,0 +1,306 @@
+/**
+ * The policy: a file the user owns that says which VPCs should be in which mode, which exclusions are
+ * acceptable, and which actions vecguard may take on its own. Validated with a schema; every problem is
+ * reported with the path that holds it and what would be accepted there.
+ *
+ * Safe defaults: with an empty policy every action waits for a human approval, nothing is `auto`.
+ */
+import { parseDocument } from 'yaml';
+import { z } from 'zod';
+import {
+  ACTION_RISKS,
+  GATED_ACTION_KINDS,
+  type Gate,
+  type GatedActionKind,
+  GateSchema,
+} from './action-kinds.ts';
+import { PolicyError } from './errors.ts';
+import {
+  AccountIdSchema,
+  type ExclusionName,
+  ExclusionNameSchema,
+  IGNORE_TAG,
+  MODE_TAG,
+  RegionSchema,
+  type Tags,
+} from './model.ts';
+
+export const DesiredModeSchema = z.enum(['enforce', 'monitor', 'ignore']);
+export type DesiredMode = z.infer<typeof DesiredModeSchema>;
+
+const gateShape = Object.fromEntries(GATED_ACTION_KINDS.map((k) => [k, GateSchema.optional()])) as Record<
+  GatedActionKind,
+  z.ZodOptional<typeof GateSchema>
+>;
+export const ActionGatesSchema = z.strictObject(gateShape);
+export type ActionGates = Partial<Record<GatedActionKind, Gate>>;
+
+const HHMM = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a time is HH:MM, 24-hour');
+export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+
+export const MaintenanceWindowSchema = z
+  .strictObject({
+    days: z
+      .array(z.enum(WEEKDAYS))
+      .min(1)
+      .default([...WEEKDAYS]),
+    /** Start of the window, local to `timezone`. A window whose end is before its start spans midnight. */
+    start: HHMM,
+    end: HHMM,
+    timezone: z
+      .string()
+      .default('UTC')
+      .refine(isKnownTimeZone, 'an IANA time zone such as UTC or Europe/Berlin'),
+  })
+  .refine((w) => w.start !== w.end, { message: 'start and end must differ', path: ['end'] });
+export type MaintenanceWindow = z.infer<typeof MaintenanceWindowSchema>;
+
+const TagValuesSchema = z.union([z.string(), z.array(z.string()).min(1)]);
+
+export const TargetSchema = z.strictObject({
+  name: z.string().min(1),
+  /** Absent: every account. */
+  accounts: z.array(AccountIdSchema).min(1).optional(),
+  /** Absent: every OU. Matches when the account sits anywhere below one of these. */
+  organizationalUnits: z
+    .array(
+      z
+        .string()
+        .regex(
+          /^(ou-[0-9a-z]{4,32}-[0-9a-z]{8,32}|r-[0-9a-z]{4,32})$/,
+          'an OU id (ou-xxxx-yyyyyyyy) or root id (r-xxxx)',
+        ),
+    )
+    .min(1)
+    .optional(),
+  /** Absent: every Region. */
+  regions: z.array(RegionSchema).min(1).optional(),
+  /** Every listed tag must match; a list of values means any of them. */
+  vpcTags: z.record(z.string(), TagValuesSchema).optional(),
+  mode: DesiredModeSchema,
+  /** Exclusions this target accepts; absent: the policy's defaults. */
+  acceptableExclusions: z.array(ExclusionNameSchema).optional(),
+  /** Gates that override the defaults for this target. */
+  actions: ActionGatesSchema.optional(),
+});
+export type Target = z.infer<typeof TargetSchema>;
+
+export const PolicySchema = z.strictObject({
+  version: z.literal(1),
+  /** Plan and report everything; apply nothing (mutating calls go out with DryRun or not at all). */
+  dryRun: z.boolean().default(false),
+  pricing: z
+    .strictObject({
+      /** Price of one VPC encryption control per hour (billed from 2026-03-01; monitor mode included). */
+      perVpcHourUsd: z.number().nonnegative().default(0.15),
+      hoursPerMonth: z.number().positive().default(730),
+    })
+    .default({ perVpcHourUsd: 0.15, hoursPerMonth: 730 }),
+  approval: z
+    .strictObject({
+      /** An unanswered approval is rejected after this long. */
+      timeoutMinutes: z.number().int().min(1).max(43_200).default(1440),
+    })
+    .default({ timeoutMinutes: 1440 }),
+  limits: z
+    .strictObject({
+      /** Blast radius: applied actions per run (auto and approved together); the rest wait for the next run. */
+      maxChangesPerRun: z.number().int().min(0).default(25),
+      /** Actions whose added monthly cost would pass this are deferred. */
+      maxMonthlyCostUsd: z.number().nonnegative().default(100),
+    })
+    .default({ maxChangesPerRun: 25, maxMonthlyCostUsd: 100 }),
+  /**
+   * Where new flow logs carrying `${encryption-status}` are delivered. Absent: vecguard plans no flow logs
+   * (it cannot guess a destination), and only reports VPCs that lack one.
+   */
+  flowLogs: z
+    .strictObject({
+      destinationType: z.enum(['cloud-watch-logs', 's3']),
+      /** A log group ARN or an S3 bucket ARN. */
+      destination: z.string().startsWith('arn:', 'an ARN (arn:aws:logs:… or arn:aws:s3:::bucket)'),
+      /** The role CloudWatch Logs delivery assumes; required for cloud-watch-logs. */
+      deliverLogsPermissionArn: z.string().startsWith('arn:', 'an IAM role ARN').optional(),
+    })
+    .refine((f) => f.destinationType === 's3' || f.deliverLogsPermissionArn !== undefined, {
+      message: 'cloud-watch-logs delivery needs deliverLogsPermissionArn (an IAM role ARN)',
+      path: ['deliverLogsPermissionArn'],
+    })
+    .optional(),
+  /** When mutating actions may run. Empty: any time. */
+  maintenanceWindows: z.array(MaintenanceWindowSchema).default([]),
+  defaults: z
+    .strictObject({
+      mode: DesiredModeSchema.default('enforce'),
+      acceptableExclusions: z.array(ExclusionNameSchema).default([]),
+      actions: ActionGatesSchema.default({}),
+    })
+    .default({ mode: 'enforce', acceptableExclusions: [], actions: {} }),
+  /** First match wins. */
+  targets: z.array(TargetSchema).default([]),
+});
+export type Policy = z.infer<typeof PolicySchema>;
+export type PolicyInput = z.input<typeof PolicySchema>;
+
+/** Every kind waits for a human unless the policy says otherwise: every kind carries a risk. */
+export const DEFAULT_GATES: Readonly<Record<GatedActionKind, Gate>> = Object.fromEntries(
+  GATED_ACTION_KINDS.map((k) => [k, ACTION_RISKS[k].length > 0 ? 'approval' : 'auto']),
+) as Record<GatedActionKind, Gate>;
+
+function isKnownTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out === '' ? String(part) : `.${String(part)}`;
+  }
+  return out === '' ? '(top level)' : out;
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const where = formatPath(issue.path);
+  switch (issue.code) {
+    case 'invalid_value':
+      return `${where}: ${issue.message}; allowed: ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'unrecognized_keys': {
+      const prefix = where === '(top level)' ? '' : `${where}.`;
+      return issue.keys.map((k) => `${prefix}${k}: unknown key; remove it or check its spelling`).join('\n');
+    }
+    default:
+      return `${where}: ${issue.message}`;
+  }
+}
+
+/** Validate an already-parsed policy object. Throws PolicyError naming every bad path. */
+export function validatePolicy(input: unknown, source = 'policy'): Policy {
+  const result = PolicySchema.safeParse(input ?? {});
+  if (result.success) return result.data;
+  const problems = result.error.issues.flatMap((i) => describeIssue(i).split('\n'));
+  throw new PolicyError(source, problems);
+}
+
+/** Parse a policy file's text (YAML, of which JSON is a subset). Throws PolicyError with line numbers for syntax errors. */
+export function parsePolicy(text: string, source = 'policy'): Policy {
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new PolicyError(
+      source,
+      doc.errors.map((e) => {
+        const line = e.linePos?.[0];
+        const what = (e.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
+        return `${line ? `line ${line.line}, column ${line.col}` : 'syntax'}: ${what}`;
+      }),
+    );
+  }
+  return validatePolicy(doc.toJS(), source);
+}
+
+/** Where a VPC sits, for matching targets. */
+export interface VpcScope {
+  readonly accountId: string;
+  readonly region: string;
+  readonly organizationalUnitIds: readonly string[];
+  readonly tags: Tags;
+}
+
+/** The policy as it applies to one VPC. */
+export interface ResolvedVpcPolicy {
+  readonly mode: DesiredMode;
+  /** What decided the mode: `tag:vecguard:ignore`, `tag:vecguard:mode`, `target:<name>` or `defaults`. */
+  readonly source: string;
+  readonly acceptableExclusions: readonly ExclusionName[];
+  readonly gates: Readonly<Record<GatedActionKind, Gate>>;
+}
+
+function tagsMatch(wanted: Record<string, string | string[]>, tags: Tags): boolean {
+  return Object.entries(wanted).every(([key, value]) => {
+    const actual = tags[key];
+    if (actual === undefined) return false;
+    return Array.isArray(value) ? value.includes(actual) : value === actual || value === '*';
+  });
+}
+
+export function targetMatches(target: Target, scope: VpcScope): boolean {
+  if (target.accounts && !target.accounts.includes(scope.accountId)) return false;
+  if (target.regions && !target.regions.includes(scope.region)) return false;
+  if (
+    target.organizationalUnits &&
+    !target.organizationalUnits.some((ou) => scope.organizationalUnitIds.includes(ou))
+  )
+    return false;
+  if (target.vpcTags && !tagsMatch(target.vpcTags, scope.tags)) return false;
+  return true;
+}
+
+/**
+ * Resolve the policy for one VPC. Order: the `vecguard:ignore` tag, then a valid `vecguard:mode` tag, then
+ * the first matching target, then the defaults. An unreadable `vecguard:mode` tag value is ignored (the
+ * audit reports it) rather than guessed at.
+ */
+export function resolveVpcPolicy(policy: Policy, scope: VpcScope): ResolvedVpcPolicy {
+  const target = policy.targets.find((t) => targetMatches(t, scope));
+  const gates = { ...DEFAULT_GATES, ...policy.defaults.actions, ...(target?.actions ?? {}) };
+  const acceptableExclusions = target?.acceptableExclusions ?? policy.defaults.acceptableExclusions;
+  const base = { acceptableExclusions, gates };
+
+  const ignoreTag = scope.tags[IGNORE_TAG];
+  if (ignoreTag !== undefined && ignoreTag.toLowerCase() !== 'false') {
+    return { ...base, mode: 'ignore', source: `tag:${IGNORE_TAG}` };
+  }
+  const modeTag = DesiredModeSchema.safeParse(scope.tags[MODE_TAG]?.trim().toLowerCase());
+  if (modeTag.success) return { ...base, mode: modeTag.data, source: `tag:${MODE_TAG}` };
+  if (target) return { ...base, mode: target.mode, source: `target:${target.name}` };
+  return { ...base, mode: policy.defaults.mode, source: 'defaults' };
+}
+
+/** Monthly price of one VPC's encryption control under this policy. */
+export function monthlyControlCostUsd(policy: Policy): number {
+  return policy.pricing.perVpcHourUsd * policy.pricing.hoursPerMonth;
+}
+
+function minutesOf(hhmm: string): number {
+  const [h, m] = hhmm.split(':').map(Number);
+  return (h ?? 0) * 60 + (m ?? 0);
+}
+
+function localWeekdayAndMinute(
+  at: Date,
+  timeZone: string,
+): { day: (typeof WEEKDAYS)[number]; minute: number } {
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone,
+    weekday: 'short',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  }).formatToParts(at);
+  const get = (type: string) => parts.find((p) => p.type === type)?.value ?? '';
+  const day = get('weekday').slice(0, 3).toLowerCase() as (typeof WEEKDAYS)[number];
+  return { day, minute: Number(get('hour')) * 60 + Number(get('minute')) };
+}
+
+function previousDay(day: (typeof WEEKDAYS)[number]): (typeof WEEKDAYS)[number] {
+  const i = WEEKDAYS.indexOf(day);
+  return WEEKDAYS[(i + WEEKDAYS.length - 1) % WEEKDAYS.length] ?? 'sun';
+}
+
+/** Is `at` inside one of the policy's maintenance windows? No windows means always. */
+export function inMaintenanceWindow(policy: Pick<Policy, 'maintenanceWindows'>, at: Date): boolean {
+  if (policy.maintenanceWindows.length === 0) return true;
+  return policy.maintenanceWindows.some((w) => {
+    const { day, minute } = localWeekdayAndMinute(at, w.timezone);
+    const start = minutesOf(w.start);
+    const end = minutesOf(w.end);
+    if (start < end) return w.days.includes(day) && minute >= start && minute < end;
+    // Spans midnight: the part after midnight belongs to the window that opened the day before.
+    return (w.days.includes(day) && minute >= start) || (w.days.includes(previousDay(day)) && minute < end);
+  });
+}

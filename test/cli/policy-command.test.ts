@@ -1,0 +1,69 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { main } from '../../cli/main.ts';
+
+async function run(...argv: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(argv, {
+    stdout: { write: (s: string) => (stdout += s) },
+    stderr: { write: (s: string) => (stderr += s) },
+  });
+  return { code, stdout, stderr };
+}
+
+describe('vecguard policy', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vecguard-policy-'));
+
+  it('init writes the example policy, which then validates', async () => {
+    const file = join(dir, 'p.yaml');
+    expect((await run('policy', 'init', file)).code).toBe(0);
+    expect(readFileSync(file, 'utf8')).toContain('acceptableExclusions: [InternetGateway, NatGateway]');
+    const validated = await run('policy', 'validate', file);
+    expect(validated).toMatchObject({ code: 0, stderr: '' });
+    expect(validated.stdout).toContain('every action needs approval by default');
+  });
+
+  it('init refuses to overwrite without --force', async () => {
+    const file = join(dir, 'exists.yaml');
+    writeFileSync(file, 'mine');
+    const r = await run('policy', 'init', file);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`vecguard: ${file} exists; pass --force to overwrite it\n`);
+    expect(readFileSync(file, 'utf8')).toBe('mine');
+    expect((await run('policy', 'init', file, '--force')).code).toBe(0);
+  });
+
+  it('a broken policy gives exit 2 and names the path, without a stack trace', async () => {
+    const file = join(dir, 'bad.yaml');
+    writeFileSync(file, 'version: 1\ndefaults:\n  mode: enforced\n');
+    const r = await run('policy', 'validate', file);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(
+      /^vecguard: .*bad\.yaml: defaults\.mode: .*allowed: "enforce", "monitor", "ignore"\n$/,
+    );
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('a missing file says how to create one', async () => {
+    const r = await run('policy', 'validate', join(dir, 'nope.yaml'));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('no such file; create one with `vecguard policy init');
+  });
+
+  it('unknown commands and flags are usage errors (exit 2) in one line', async () => {
+    for (const argv of [['frobnicate'], ['policy', 'validate', '--strict', 'x'], ['policy', 'nope']]) {
+      const r = await run(...argv);
+      expect(r.code, argv.join(' ')).toBe(2);
+      expect(r.stderr.trim().split('\n'), argv.join(' ')).toHaveLength(1);
+    }
+  });
+
+  it('--help lists the commands and exits 0', async () => {
+    const r = await run('--help');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('policy validate FILE');
+  });
+});
