@@ -1,0 +1,127 @@
+/**
+ * Client-side token buckets, one per EC2 action, sized from EC2's documented request-rate buckets so that a
+ * sweep stays under the limit instead of retrying into it.
+ * https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-throttling.html
+ *
+ * EC2 keeps a bucket per account, Region and action; a limiter here serves one account + Region. When
+ * several workers share an account + Region, give each a `share` of the bucket.
+ */
+
+export interface Clock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+export const systemClock: Clock = {
+  now: () => performance.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
+export interface BucketSize {
+  readonly capacity: number;
+  readonly refillPerSecond: number;
+}
+
+/** EC2's documented buckets (DESIGN §2): non-mutating and mutating actions. */
+export const EC2_BUCKETS: Readonly<Record<'read' | 'write', BucketSize>> = {
+  read: { capacity: 100, refillPerSecond: 20 },
+  write: { capacity: 50, refillPerSecond: 5 },
+};
+
+/** EC2 counts Describe*, Get*, List* and Search* as non-mutating. */
+export function isReadAction(action: string): boolean {
+  return /^(Describe|Get|List|Search)/.test(action);
+}
+
+export class TokenBucket {
+  readonly #size: BucketSize;
+  readonly #clock: Clock;
+  #tokens: number;
+  #updatedAt: number;
+  /** Serialises waiters so that tokens go out in arrival order. */
+  #queue: Promise<void> = Promise.resolve();
+
+  constructor(size: BucketSize, clock: Clock = systemClock) {
+    if (!(size.capacity >= 1) || !(size.refillPerSecond > 0)) {
+      throw new RangeError(
+        `a token bucket needs capacity ≥ 1 and a positive refill, got ${JSON.stringify(size)}`,
+      );
+    }
+    this.#size = size;
+    this.#clock = clock;
+    this.#tokens = size.capacity;
+    this.#updatedAt = clock.now();
+  }
+
+  #refill(): void {
+    const now = this.#clock.now();
+    const elapsed = Math.max(0, now - this.#updatedAt) / 1000;
+    this.#tokens = Math.min(this.#size.capacity, this.#tokens + elapsed * this.#size.refillPerSecond);
+    this.#updatedAt = now;
+  }
+
+  /** Tokens available now (fractional while refilling). */
+  get available(): number {
+    this.#refill();
+    return this.#tokens;
+  }
+
+  /** Resolves when a token has been taken; waits for the refill when the bucket is empty. */
+  take(): Promise<void> {
+    const turn = this.#queue.then(async () => {
+      for (;;) {
+        this.#refill();
+        if (this.#tokens >= 1) {
+          this.#tokens -= 1;
+          return;
+        }
+        const waitMs = ((1 - this.#tokens) / this.#size.refillPerSecond) * 1000;
+        await this.#clock.sleep(Math.ceil(waitMs));
+      }
+    });
+    this.#queue = turn.catch(() => undefined);
+    return turn;
+  }
+}
+
+export interface RateLimiterOptions {
+  readonly clock?: Clock;
+  /** Fraction of each EC2 bucket this limiter may use (0 < share ≤ 1); for workers sharing an account. */
+  readonly share?: number;
+  /** Override bucket sizes (tests, or an account with raised limits). */
+  readonly buckets?: Partial<Record<'read' | 'write', BucketSize>>;
+}
+
+/** One bucket per action, created on first use. */
+export class ActionRateLimiter {
+  readonly #buckets = new Map<string, TokenBucket>();
+  readonly #clock: Clock;
+  readonly #sizes: Record<'read' | 'write', BucketSize>;
+
+  constructor(options: RateLimiterOptions = {}) {
+    const share = options.share ?? 1;
+    if (!(share > 0 && share <= 1)) throw new RangeError(`share must be in (0, 1], got ${share}`);
+    this.#clock = options.clock ?? systemClock;
+    const scale = (b: BucketSize): BucketSize => ({
+      capacity: Math.max(1, Math.floor(b.capacity * share)),
+      refillPerSecond: b.refillPerSecond * share,
+    });
+    this.#sizes = {
+      read: scale(options.buckets?.read ?? EC2_BUCKETS.read),
+      write: scale(options.buckets?.write ?? EC2_BUCKETS.write),
+    };
+  }
+
+  sizeOf(action: string): BucketSize {
+    return this.#sizes[isReadAction(action) ? 'read' : 'write'];
+  }
+
+  acquire(action: string): Promise<void> {
+    let bucket = this.#buckets.get(action);
+    if (!bucket) {
+      bucket = new TokenBucket(this.sizeOf(action), this.#clock);
+      this.#buckets.set(action, bucket);
+    }
+    return bucket.take();
+  }
+}
