@@ -107,9 +107,9 @@ export const PolicySchema = z.strictObject({
       /** Blast radius: applied actions per run (auto and approved together); the rest wait for the next run. */
       maxChangesPerRun: z.number().int().min(0).default(25),
       /** Actions whose added monthly cost would pass this are deferred. */
-      maxMonthlyCostUsd: z.number().nonnegative().default(100),
+      maxMonthlyCostUsd: z.number().nonnegative().default(1000),
     })
-    .default({ maxChangesPerRun: 25, maxMonthlyCostUsd: 100 }),
+    .default({ maxChangesPerRun: 25, maxMonthlyCostUsd: 1000 }),
   /**
    * Where new flow logs carrying `${encryption-status}` are delivered. Absent: vecguard plans no flow logs
    * (it cannot guess a destination), and only reports VPCs that lack one.

@@ -44,6 +44,17 @@ export const ActionParamsSchema = z.object({
   transitGatewayId: z.string().optional(),
   /** For manual guidance: the blocker ids it is about. */
   resourceIds: z.array(z.string()).optional(),
+  /** For manual guidance about an Auto Scaling group: its members are never stopped, its launch template is the fix. */
+  autoScalingGroupName: z.string().optional(),
+  /** For create-flow-log: where the new flow log delivers, and its custom format carrying `${encryption-status}`. */
+  flowLog: z
+    .object({
+      destinationType: z.enum(['cloud-watch-logs', 's3']),
+      destination: z.string(),
+      deliverLogsPermissionArn: z.string().optional(),
+      logFormat: z.string(),
+    })
+    .optional(),
 });
 export type ActionParams = z.infer<typeof ActionParamsSchema>;
 
