@@ -48,7 +48,7 @@ describe('the enforcement loop definition', () => {
     }
   });
 
-  it('names every Lambda through a ${...} substitution, never a literal ARN', () => {
+  it('names every Lambda through a definition substitution, never a literal ARN', () => {
     const lambdas = states.filter(([, s]) => s.Type === 'Task');
     expect(lambdas.length).toBeGreaterThanOrEqual(10);
     for (const [name, s] of lambdas) {
