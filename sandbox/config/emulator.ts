@@ -11,7 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import type { SandboxClock } from '../clock.ts';
 import type { SandboxRequest, SandboxResponse, ServiceEmulator } from '../service.ts';
-import { ValidationErrors } from '../sts/validation.ts';
+import { ValidationErrors } from '../validation.ts';
 
 const TARGET_PREFIX = 'StarlingDoveService.';
 const COMPLIANCE_TYPES = ['COMPLIANT', 'NON_COMPLIANT', 'NOT_APPLICABLE', 'INSUFFICIENT_DATA'];

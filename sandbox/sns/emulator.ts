@@ -10,9 +10,9 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import * as snsModel from '@aws-sdk/client-sns';
+import { AwsQueryError, type AwsQueryService, queryActionOf, serveAwsQuery } from '../aws-query.ts';
 import type { SandboxClock } from '../clock.ts';
 import type { SandboxRequest, SandboxResponse, ServiceEmulator } from '../service.ts';
-import { AwsQueryError, type AwsQueryService, queryActionOf, serveAwsQuery } from '../sts/aws-query.ts';
 
 const SNS: AwsQueryService = {
   xmlNamespace: 'http://sns.amazonaws.com/doc/2010-03-31/',

@@ -12,11 +12,11 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import * as stsModel from '@aws-sdk/client-sts';
+import { AwsQueryError, type AwsQueryService, queryActionOf, serveAwsQuery } from '../aws-query.ts';
 import type { SandboxClock } from '../clock.ts';
 import type { CredentialRegistry } from '../credentials.ts';
 import type { SandboxRequest, SandboxResponse, ServiceEmulator } from '../service.ts';
-import { AwsQueryError, type AwsQueryService, queryActionOf, serveAwsQuery } from './aws-query.ts';
-import { ValidationErrors } from './validation.ts';
+import { ValidationErrors } from '../validation.ts';
 
 const STS: AwsQueryService = {
   xmlNamespace: 'https://sts.amazonaws.com/doc/2011-06-15/',

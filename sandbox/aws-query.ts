@@ -17,8 +17,8 @@
 import { XmlShapeSerializer } from '@aws-sdk/core/protocols';
 import { NormalizedSchema } from '@smithy/core/schema';
 import type { StaticOperationSchema } from '@smithy/types';
-import { parseForm, toQueryTree } from '../query-protocol.ts';
-import { renderError, type SandboxRequest, type SandboxResponse } from '../service.ts';
+import { parseForm, toQueryTree } from './query-protocol.ts';
+import { renderError, type SandboxRequest, type SandboxResponse } from './service.ts';
 
 export interface AwsQueryOperation {
   readonly name: string;
