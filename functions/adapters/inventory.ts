@@ -336,7 +336,7 @@ export async function readInventory(ec2: Ec2Gateway, scope: InventoryScope): Pro
         transitGatewayId: t.TransitGatewayId as string,
         state: t.State ?? 'available',
         tags: tagsOf(t.Tags),
-        encryptionSupport: t.Options?.EncryptionSupport?.EncryptionState ?? 'disable',
+        encryptionSupport: t.Options?.EncryptionSupport?.EncryptionState ?? 'disabled',
         encryptionSupportMessage: t.Options?.EncryptionSupport?.StateMessage,
         securityGroupReferencingSupport: t.Options?.SecurityGroupReferencingSupport === 'enable',
         multicastSupport: t.Options?.MulticastSupport === 'enable',

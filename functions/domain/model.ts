@@ -170,8 +170,8 @@ export const TransitGatewaySchema = z.object({
   transitGatewayId: z.string().min(1),
   state: z.string().default('available'),
   tags: TagsSchema.default({}),
-  /** `Options.EncryptionSupport.EncryptionState`: disable | enabling | enable | disabling (kept open). */
-  encryptionSupport: z.string().default('disable'),
+  /** `Options.EncryptionSupport.EncryptionState`: disabled | enabling | enabled | disabling (kept open; `enable`/`disable` tolerated). */
+  encryptionSupport: z.string().default('disabled'),
   encryptionSupportMessage: z.string().optional(),
   securityGroupReferencingSupport: z.boolean().default(false),
   multicastSupport: z.boolean().default(false),

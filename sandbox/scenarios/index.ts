@@ -1,0 +1,121 @@
+/**
+ * Scenario files: the estate the sandbox starts with (sandbox/ec2/scenario-schema.ts), plus what the demo
+ * replays while vecguard watches (recorded CloudTrail calls, drift) and, for benchmarks, a generator.
+ * Built-in names resolve to the files beside this module; anything else is a path to the user's own copy.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { type Scenario, ScenarioSchema } from '../ec2/scenario-schema.ts';
+import { EstateGeneratorSchema, generateEstate } from './generate.ts';
+
+export const BUILT_IN_SCENARIOS = ['default', 'large', 'drift', 'declarative-policy'] as const;
+
+const Name = z.string().min(1);
+const AccountId = z.string().regex(/^\d{12}$/, 'a 12-digit account id');
+
+/** A CloudTrail-recorded API call, replayed against the sandbox and delivered as an EventBridge event. */
+export const CloudTrailEventSchema = z.strictObject({
+  kind: z.literal('cloudtrail'),
+  eventName: z.literal('CreateVpc'),
+  account: AccountId,
+  region: z.string().min(1),
+  userIdentityArn: z.string().startsWith('arn:'),
+  vpc: z.strictObject({
+    name: Name,
+    cidr: z.string().default('10.0.0.0/16'),
+    tags: z.record(z.string(), z.string()).default({}),
+  }),
+});
+
+/** A change behind vecguard's back (sandbox/ec2/drift.ts), naming VPCs and instances instead of ids. */
+export const DriftEventSchema = z.strictObject({
+  kind: z.literal('drift'),
+  /** before-sweep: applied before vecguard's first sweep; after-sweep: between the first and a second sweep. */
+  phase: z.enum(['before-sweep', 'after-sweep']).default('after-sweep'),
+  change: z.looseObject({
+    kind: z.string(),
+    vpc: Name.optional(),
+    account: AccountId.optional(),
+    region: z.string().optional(),
+  }),
+});
+
+export const ScenarioEventSchema = z.discriminatedUnion('kind', [CloudTrailEventSchema, DriftEventSchema]);
+export type ScenarioEvent = z.infer<typeof ScenarioEventSchema>;
+export type CloudTrailScenarioEvent = z.infer<typeof CloudTrailEventSchema>;
+export type DriftScenarioEvent = z.infer<typeof DriftEventSchema>;
+
+export const ScenarioFileSchema = ScenarioSchema.extend({
+  events: z.array(ScenarioEventSchema).default([]),
+  generate: EstateGeneratorSchema.optional(),
+});
+
+export interface LoadedScenario {
+  readonly name: string;
+  readonly description: string;
+  /** The estate to load into the EC2 emulator. */
+  readonly estate: Scenario;
+  readonly events: readonly ScenarioEvent[];
+}
+
+export function scenarioPath(nameOrPath: string): string {
+  return (BUILT_IN_SCENARIOS as readonly string[]).includes(nameOrPath)
+    ? fileURLToPath(new URL(`./${nameOrPath}.yaml`, import.meta.url))
+    : nameOrPath;
+}
+
+/** Thrown for a scenario that cannot be read or does not validate; the message names the file and the path. */
+export class ScenarioError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ScenarioError';
+  }
+}
+
+export function parseScenarioFile(text: string, source: string): LoadedScenario {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (e) {
+    throw new ScenarioError(`${source}: not valid YAML: ${(e as Error).message.split('\n')[0]}`);
+  }
+  const parsed = ScenarioFileSchema.safeParse(raw ?? {});
+  if (!parsed.success) {
+    const first = parsed.error.issues[0];
+    const where = first?.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('') ?? '';
+    throw new ScenarioError(
+      `${source}: ${where.replace(/^\./, '') || '(top level)'}: ${first?.message ?? 'invalid'}` +
+        (parsed.error.issues.length > 1 ? ` (and ${parsed.error.issues.length - 1} more problems)` : ''),
+    );
+  }
+  const { events, generate, ...estate } = parsed.data;
+  const generated = generate ? generateEstate(generate) : [];
+  return {
+    name: source,
+    description: estate.description ?? '',
+    estate: generated.length
+      ? ScenarioSchema.parse({ ...estate, accounts: [...estate.accounts, ...generated] })
+      : estate,
+    events,
+  };
+}
+
+/** Load a built-in scenario by name, or a scenario file by path. */
+export function loadScenarioFile(nameOrPath: string): LoadedScenario {
+  const path = scenarioPath(nameOrPath);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ScenarioError(
+      code === 'ENOENT'
+        ? `scenario "${nameOrPath}" not found: use one of ${BUILT_IN_SCENARIOS.join(', ')} or a path to a scenario file`
+        : `${path}: cannot read it (${code ?? String(e)})`,
+    );
+  }
+  const loaded = parseScenarioFile(text, nameOrPath);
+  return { ...loaded, name: nameOrPath };
+}
