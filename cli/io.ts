@@ -2,6 +2,8 @@
 export interface Io {
   readonly stdout: { write(chunk: string): unknown };
   readonly stderr: { write(chunk: string): unknown };
+  /** Aborted when the user asks a long-running command to stop (Ctrl-C); tests abort it themselves. */
+  readonly signal?: AbortSignal;
 }
 
 /** Documented exit codes (docs/cli.md). */

@@ -3,6 +3,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { policyCommand } from './commands/policy.ts';
+import { sandboxCommand } from './commands/sandbox.ts';
 import { CliError, EXIT, type ExitCode, type Io } from './io.ts';
 
 const HELP = `vecguard — keeps every VPC of an AWS estate encrypting its traffic in transit.
@@ -12,6 +13,7 @@ Usage: vecguard <command> [options]
 Commands:
   policy validate FILE   check a policy file
   policy init [FILE]     write the commented example policy
+  sandbox                serve a local AWS loaded with a scenario (see vecguard sandbox --help)
 
 Options:
   --help, -h             help for vecguard or a command
@@ -22,7 +24,7 @@ Exit codes: 0 ok, 1 findings (with --fail-on), 2 usage or bad input, 3 AWS or ac
 `;
 
 type Command = (args: readonly string[], io: Io) => Promise<ExitCode>;
-const COMMANDS: Readonly<Record<string, Command>> = { policy: policyCommand };
+const COMMANDS: Readonly<Record<string, Command>> = { policy: policyCommand, sandbox: sandboxCommand };
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
