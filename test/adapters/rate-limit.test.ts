@@ -1,6 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ActionRateLimiter, type Clock, EC2_BUCKETS, isReadAction, TokenBucket } from '../../functions/adapters/rate-limit.ts';
+import {
+  ActionRateLimiter,
+  type Clock,
+  EC2_BUCKETS,
+  isReadAction,
+  TokenBucket,
+} from '../../functions/adapters/rate-limit.ts';
 
 /** A clock whose sleeps advance time instantly: the test measures simulated seconds, not wall time. */
 function fakeClock(): Clock & { t: number } {
@@ -35,13 +41,18 @@ describe('client-side EC2 rate limiting', () => {
 
   it('never hands out more than capacity + refill × elapsed tokens, whatever the demand', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 1, max: 60 }), fc.integer({ min: 1, max: 30 }), fc.integer({ min: 0, max: 400 }), async (capacity, refill, demand) => {
-        const clock = fakeClock();
-        const bucket = new TokenBucket({ capacity, refillPerSecond: refill }, clock);
-        for (let i = 0; i < demand; i++) await bucket.take();
-        const allowed = capacity + (refill * clock.t) / 1000;
-        return demand <= allowed + 1e-9 && (demand <= capacity ? clock.t === 0 : true);
-      }),
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 60 }),
+        fc.integer({ min: 1, max: 30 }),
+        fc.integer({ min: 0, max: 400 }),
+        async (capacity, refill, demand) => {
+          const clock = fakeClock();
+          const bucket = new TokenBucket({ capacity, refillPerSecond: refill }, clock);
+          for (let i = 0; i < demand; i++) await bucket.take();
+          const allowed = capacity + (refill * clock.t) / 1000;
+          return demand <= allowed + 1e-9 && (demand <= capacity ? clock.t === 0 : true);
+        },
+      ),
       { numRuns: 60 },
     );
   });
