@@ -94,6 +94,11 @@ export interface InstanceRecord {
   readonly privateIpAddress: string;
   readonly eniId: string;
   readonly tags: Tags;
+  /**
+   * Whether the instance's image has ENA enabled (the `EnaSupport` attribute). It belongs to the AMI, not the
+   * type: an m4 or t2 launched from a current AMI has it. Nitro types refuse to start without it.
+   */
+  enaSupport: boolean;
   /** Bumped on every state change so a scheduled step can tell it has been superseded. */
   generation: number;
   terminatedAt?: number;

@@ -110,6 +110,8 @@ export class Resources {
       state: InstanceStateName;
       tags: Tags;
       launchTime: number;
+      /** Default true: current AMIs ship ENA drivers. */
+      enaSupport?: boolean;
     },
   ): InstanceRecord {
     const id = input.id ?? this.store.newId('i');
@@ -133,6 +135,7 @@ export class Resources {
       privateIpAddress: eni.privateIpAddress,
       eniId: eni.id,
       tags: input.tags,
+      enaSupport: input.enaSupport ?? true,
       generation: 0,
     };
     state.instances.set(id, instance);

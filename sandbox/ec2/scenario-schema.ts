@@ -42,6 +42,8 @@ export const ScenarioInstanceSchema = z.strictObject({
   state: z.enum(['running', 'stopped']).default('running'),
   /** Launch this many (names get `-1`, `-2`, … when > 1). */
   count: z.number().int().min(1).max(500).default(1),
+  /** Whether the image has ENA enabled (false: an old AMI; a move to a Nitro type is refused). */
+  enaSupport: z.boolean().default(true),
   tags: Tags,
 });
 

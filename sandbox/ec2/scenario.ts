@@ -167,6 +167,7 @@ function loadVpc(
         state: instanceSpec.state,
         tags: tagsFromPlain({ Name: name, ...instanceSpec.tags }),
         launchTime: now,
+        enaSupport: instanceSpec.enaSupport,
       });
       ids[`${vpcKey}/${name}`] = instance.id;
     }

@@ -148,6 +148,7 @@ export const ESTATE: ScenarioInput = {
                 { name: 'old', type: 'm5.large' },
                 { name: 'parked', type: 'm5.large', state: 'stopped' },
                 { name: 'xen', type: 'm4.large' },
+                { name: 'xen-old-ami', type: 'm4.large', enaSupport: false },
                 { name: 'member', type: 'm5.large', tags: { 'aws:autoscaling:groupName': 'orders-asg' } },
               ],
             },

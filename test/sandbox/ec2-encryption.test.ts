@@ -3,6 +3,7 @@ import {
   CreateVpcEncryptionControlCommand,
   DeleteVpcEncryptionControlCommand,
   DescribeAccountVpcEncryptionControlCommand,
+  DescribeInstancesCommand,
   DescribeVpcEncryptionControlsCommand,
   DescribeVpcsCommand,
   type EC2Client,
@@ -30,6 +31,10 @@ const scenario = {
           vpcs: [
             { name: 'clean', instances: [{ name: 'web', type: 'm6i.large', count: 2 }] },
             { name: 'legacy', instances: [{ name: 'old', type: 'm5.large' }] },
+            {
+              name: 'old-image',
+              instances: [{ name: 'xen', type: 'm4.large', state: 'stopped' as const, enaSupport: false }],
+            },
             {
               name: 'edge',
               internetGateway: true,
@@ -183,6 +188,21 @@ describe('VPC Encryption Controls', () => {
     );
     h.sandbox.clock.advance(10 * MINUTE);
     expect(await control(vpcId)).toMatchObject({ Mode: 'enforce', State: 'available' });
+  });
+
+  test('a Nitro type is refused for an instance whose image is not enabled for ENA', async () => {
+    const instanceId = id('old-image/xen');
+    await expect(
+      ec2.send(
+        new ModifyInstanceAttributeCommand({ InstanceId: instanceId, InstanceType: { Value: 'm6i.large' } }),
+      ),
+    ).rejects.toMatchObject({ name: 'InvalidParameterCombination', message: expect.stringContaining('ENA') });
+    const { Reservations } = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
+    expect(Reservations?.[0]?.Instances?.[0]).toMatchObject({ InstanceType: 'm4.large', EnaSupport: false });
+    // A Xen type needs no ENA.
+    await ec2.send(
+      new ModifyInstanceAttributeCommand({ InstanceId: instanceId, InstanceType: { Value: 'm4.xlarge' } }),
+    );
   });
 
   test('excludable blockers need their exclusions; exclusions go enabling → enabled and then stop blocking', async () => {

@@ -77,7 +77,7 @@ function instanceView(ctx: ActionContext, instance: InstanceRecord): Instance {
     Hypervisor: 'xen',
     VirtualizationType: 'hvm',
     RootDeviceType: 'ebs',
-    EnaSupport: spec?.hypervisor === 'nitro',
+    EnaSupport: instance.enaSupport,
     Tags: tagList(instance.tags),
     NetworkInterfaces:
       eni === undefined
@@ -302,6 +302,13 @@ export const instanceActions = {
         throw new Ec2Error(
           'IncorrectInstanceState',
           `The instance '${instance.id}' is not in the 'stopped' state.`,
+        );
+      }
+      // EC2 refuses a Nitro type for an instance whose image is not enabled for ENA.
+      if (INSTANCE_TYPES.get(newType)?.hypervisor === 'nitro' && !instance.enaSupport) {
+        throw new Ec2Error(
+          'InvalidParameterCombination',
+          `Enhanced networking with the Elastic Network Adapter (ENA) is required for the '${newType}' instance type. Ensure that your instance '${instance.id}' is enabled for ENA.`,
         );
       }
       const vpc = ctx.state.vpcs.get(instance.vpcId);
