@@ -62,7 +62,7 @@ export interface InventoryScope {
 type EncryptionControlInput = z.input<typeof EncryptionControlSchema>;
 
 /** Collect every page of a NextToken-paged EC2 list. */
-async function allPages<Page extends { NextToken?: string | undefined }, Item>(
+export async function allPages<Page extends { NextToken?: string | undefined }, Item>(
   fetchPage: (nextToken: string | undefined) => Promise<Page>,
   itemsOf: (page: Page) => readonly Item[] | undefined,
 ): Promise<Item[]> {
@@ -82,7 +82,7 @@ export function tagsOf(tags: readonly Tag[] | undefined): Record<string, string>
   return out;
 }
 
-function controlOf(c: VpcEncryptionControl | undefined): EncryptionControlInput | null {
+export function controlOf(c: VpcEncryptionControl | undefined): EncryptionControlInput | null {
   if (!c?.VpcEncryptionControlId || !c.Mode) return null;
   const exclusions: Partial<Record<(typeof EXCLUSION_NAMES)[number], ExclusionStatus>> = {};
   for (const name of EXCLUSION_NAMES) {

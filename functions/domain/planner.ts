@@ -355,19 +355,16 @@ function planFromNothing(ctx: VpcContext, why: string): Draft[] {
   const monitor = createMonitor(ctx, why);
   if (ctx.verdict.desiredMode !== 'enforce') return [monitor];
 
-  // Blockers are only reported once a control exists, but non-capable instances and the gateways that
-  // need exclusions are already in the inventory: act on them now instead of losing an iteration.
+  // Blockers are only reported once a control exists, but non-capable instances are already in the
+  // inventory: move them now instead of losing an iteration. Exclusions and enforce wait: a control can be
+  // modified only once AWS has made it available, so the next iteration plans them from the blockers it
+  // then reports. An exclusion the policy refuses is said now, so nobody waits an iteration to learn it.
   const instances = new InstanceWork(ctx);
   for (const instance of nonCapableInstancesOf(ctx)) instances.add(instance);
-
-  const exclusions = byExclusionOrder(ctx.verdict.exclusionsNeeded)
-    .filter((e) => !ctx.verdict.exclusionsEnabled.includes(e))
-    .map((e) =>
-      isAcceptable(ctx, e) ? enableExclusion(ctx, e, [monitor.id]) : refusedExclusion(ctx, e, []),
-    );
-  // No enforce here: the control is created in monitor and becomes modifiable only once AWS has made it
-  // available; the next iteration plans enforce from the blockers it then reports.
-  return [monitor, ...exclusions, ...instances.done()];
+  const refused = byExclusionOrder(ctx.verdict.exclusionsNeeded)
+    .filter((e) => !ctx.verdict.exclusionsEnabled.includes(e) && !isAcceptable(ctx, e))
+    .map((e) => refusedExclusion(ctx, e, []));
+  return [monitor, ...refused, ...instances.done()];
 }
 
 /**

@@ -234,19 +234,15 @@ describe('UNMONITORED', () => {
     expect(byId(p, 'manual-guidance:vpc-a:i-huge').reason).toContain('cannot choose a capable type');
   });
 
-  it('enables acceptable exclusions after the control exists; refused ones become guidance', () => {
+  it('leaves acceptable exclusions for the next iteration (a new control cannot be modified yet); refused ones become guidance now', () => {
     const v = verdict('vpc-a', 'UNMONITORED', {
       exclusionsNeeded: ['InternetGateway', 'VpcPeering'],
       exclusionsRefused: ['VpcPeering'],
     });
     const p = plan(report([v]), SNAP, autoPolicy());
-    expect(byId(p, 'enable-exclusion:vpc-a:InternetGateway').dependsOn).toEqual([
-      'create-monitor-control:vpc-a',
-    ]);
+    expect(p.actions.filter((a) => a.kind === 'enable-exclusion')).toEqual([]);
     expect(byId(p, 'manual-guidance:vpc-a:exclusion/VpcPeering').reason).toContain('does not accept');
-    expect(ids(p).indexOf('create-monitor-control:vpc-a')).toBeLessThan(
-      ids(p).indexOf('enable-exclusion:vpc-a:InternetGateway'),
-    );
+    expect(ids(p)[0]).toBe('create-monitor-control:vpc-a');
   });
 
   it('for monitor, only the monitor control', () => {

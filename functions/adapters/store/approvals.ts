@@ -212,6 +212,36 @@ export class ApprovalStore {
     );
   }
 
+  /** Every approval a run asked for in one scope, whatever its status, oldest first. */
+  async listForRun(runId: string, scope: { accountId: string; region: string }): Promise<Approval[]> {
+    const found: Approval[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await send<ScanCommandOutput>(
+        this.table,
+        'Scan',
+        new ScanCommand({
+          TableName: this.table.tableName,
+          FilterExpression: 'begins_with(pk, :prefix) AND sk = :sk AND runId = :runId',
+          ExpressionAttributeValues: {
+            ':prefix': keys.approval(''),
+            ':sk': keys.approvalSk,
+            ':runId': runId,
+          },
+          ...(startKey === undefined ? {} : { ExclusiveStartKey: startKey }),
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        const approval = parseApproval(item);
+        if (approval.accountId === scope.accountId && approval.region === scope.region) found.push(approval);
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey !== undefined);
+    return found.sort(
+      (a, b) => a.requestedAt.localeCompare(b.requestedAt) || a.approvalId.localeCompare(b.approvalId),
+    );
+  }
+
   /**
    * Answer a pending approval, once. Refused with `ApprovalAlreadyDecidedError` when it was answered (or
    * marked expired) before, `ApprovalExpiredError` when its expiry has passed, `ApprovalNotFoundError` when
@@ -247,11 +277,26 @@ export class ApprovalStore {
     );
   }
 
+  /**
+   * Close a pending approval whose task Step Functions timed out. The state machine's clock decides, not the
+   * stored expiry: once the task has timed out its token is dead and no answer can reach the run, so the
+   * approval is expired whatever `expiresAt` says (the local runner, for one, runs time faster).
+   */
+  async closeTimedOut(approvalId: string, now: Date | string): Promise<Approval> {
+    const at = isoTime(now, 'now');
+    return this.#transition(
+      approvalId,
+      at,
+      { status: 'expired', decidedBy: 'vecguard', decidedAt: at },
+      'any-time',
+    );
+  }
+
   async #transition(
     approvalId: string,
     now: string,
     changes: Record<string, string>,
-    when: 'not-expired' | 'expired',
+    when: 'not-expired' | 'expired' | 'any-time',
   ): Promise<Approval> {
     const names: Record<string, string> = { '#status': 'status', '#expiresAt': 'expiresAt' };
     const values: Record<string, string> = { ':pending': 'pending', ':now': now };
@@ -261,7 +306,14 @@ export class ApprovalStore {
       values[`:${field}`] = value;
       sets.push(`#${field} = :${field}`);
     }
-    const expiry = when === 'not-expired' ? '#expiresAt > :now' : '#expiresAt <= :now';
+    // DynamoDB refuses an expression attribute value that no expression uses.
+    if (when === 'any-time') delete values[':now'];
+    const expiry =
+      when === 'not-expired'
+        ? '#expiresAt > :now'
+        : when === 'expired'
+          ? '#expiresAt <= :now'
+          : 'attribute_exists(#expiresAt)';
     try {
       const { Attributes } = (await this.table.client.send(
         new UpdateCommand({

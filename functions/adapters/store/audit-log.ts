@@ -10,7 +10,8 @@ import { toAwsCallError } from '../../shared/errors.ts';
 import { AuditEntryExistsError, StoreIntegrityError } from './errors.ts';
 import { isConditionalCheckFailed, isoTime, keys, type StateTable, send } from './table.ts';
 
-export const AuditOutcomeSchema = z.enum(['applied', 'dry-run', 'failed', 'already-so']);
+/** `refused`: a precondition on the live state said no; nothing changed (kept so a person sees why). */
+export const AuditOutcomeSchema = z.enum(['applied', 'dry-run', 'failed', 'already-so', 'refused']);
 export type AuditOutcome = z.infer<typeof AuditOutcomeSchema>;
 
 export const AuditEntrySchema = z.object({

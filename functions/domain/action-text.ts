@@ -1,0 +1,38 @@
+/** One line per planned action, for approval requests, reports and the CLI: what will change, in words. */
+import type { PlannedAction } from './remediation-plan.ts';
+
+function where(action: PlannedAction, names: Readonly<Record<string, string>>): string {
+  const id = action.vpcId ?? action.resourceId;
+  const name = names[id];
+  return name && name !== id ? `${id} (${name})` : id;
+}
+
+export function describeAction(action: PlannedAction, names: Readonly<Record<string, string>> = {}): string {
+  const p = action.params;
+  const vpc = where(action, names);
+  switch (action.kind) {
+    case 'create-monitor-control':
+      return `create an encryption control in monitor mode on ${vpc}`;
+    case 'switch-to-enforce':
+    case 'restore-enforce': {
+      const verb = action.kind === 'restore-enforce' ? 'restore enforce mode on' : 'switch';
+      const target = action.kind === 'restore-enforce' ? vpc : `${vpc} to enforce mode`;
+      const exclusions = p.exclusions?.length
+        ? ` (relying on the ${p.exclusions.join(', ')} exclusion${p.exclusions.length > 1 ? 's' : ''})`
+        : '';
+      return `${verb} ${target}${exclusions}`;
+    }
+    case 'enable-exclusion':
+      return `enable the ${p.exclusion ?? '?'} exclusion on ${vpc}`;
+    case 'disable-exclusion':
+      return `disable the ${p.exclusion ?? '?'} exclusion on ${vpc}`;
+    case 'move-instance':
+      return `move ${p.instanceId ?? action.resourceId} in ${vpc} from ${p.fromInstanceType ?? '?'} to ${p.toInstanceType ?? '?'} (stop, change type, start)${p.driverCheckRequired ? '; Xen source: the image needs ENA and NVMe drivers' : ''}`;
+    case 'enable-tgw-encryption':
+      return `enable encryption support on Transit Gateway ${p.transitGatewayId ?? action.resourceId}`;
+    case 'create-flow-log':
+      return `create a flow log on ${vpc} that records encryption-status`;
+    case 'manual-guidance':
+      return `for a person: ${action.reason}`;
+  }
+}

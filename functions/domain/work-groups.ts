@@ -1,0 +1,83 @@
+/**
+ * How a plan becomes work for the state machine: the ready actions grouped by the resource a person would
+ * approve them for (a VPC, or a Transit Gateway), split into pages so that no payload grows with the estate.
+ *
+ * Within a run, a person answers for an action once: actions approved earlier in the run are applied
+ * without asking again (a later iteration may still find them ready, e.g. enforce after an exclusion
+ * settled), and actions rejected or expired earlier are not asked for again, nor is anything that depends
+ * on them.
+ */
+import type { PlannedAction, RemediationPlan } from './remediation-plan.ts';
+
+export const GROUPS_PER_PAGE = 50;
+
+export interface WorkGroup {
+  /** The VPC id, or the resource id for actions without a VPC (Transit Gateways). */
+  readonly groupId: string;
+  readonly targetType: 'vpc' | 'transit-gateway';
+  /** Gate auto: applied without asking. */
+  readonly autoActionIds: readonly string[];
+  /** Gate approval, approved earlier in this run: applied without asking again. */
+  readonly preApprovedActionIds: readonly string[];
+  /** Gate approval, not yet answered in this run: need a person. */
+  readonly approvalActionIds: readonly string[];
+}
+
+export interface RunDecisions {
+  readonly approvedActionIds: ReadonlySet<string>;
+  /** Rejected or expired in this run. */
+  readonly refusedActionIds: ReadonlySet<string>;
+}
+
+export function groupIdOf(action: Pick<PlannedAction, 'vpcId' | 'resourceId'>): string {
+  return action.vpcId ?? action.resourceId;
+}
+
+/** Ready actions, minus those refused in this run and everything that depends on them, in plan order. */
+function actionable(plan: RemediationPlan, decisions: RunDecisions): PlannedAction[] {
+  const dropped = new Set<string>();
+  const kept: PlannedAction[] = [];
+  // Plan order puts dependencies first, so one pass sees every dependency before its dependents.
+  for (const action of plan.actions) {
+    const refused = decisions.refusedActionIds.has(action.id) || action.dependsOn.some((d) => dropped.has(d));
+    if (refused) dropped.add(action.id);
+    else if (action.status === 'ready' && (action.gate === 'auto' || action.gate === 'approval'))
+      kept.push(action);
+  }
+  return kept;
+}
+
+export function workGroups(plan: RemediationPlan, decisions: RunDecisions): WorkGroup[] {
+  const groups = new Map<
+    string,
+    { targetType: WorkGroup['targetType']; auto: string[]; pre: string[]; ask: string[] }
+  >();
+  for (const action of actionable(plan, decisions)) {
+    const id = groupIdOf(action);
+    let group = groups.get(id);
+    if (!group) {
+      group = { targetType: action.vpcId ? 'vpc' : 'transit-gateway', auto: [], pre: [], ask: [] };
+      groups.set(id, group);
+    }
+    if (action.gate === 'auto') group.auto.push(action.id);
+    else if (decisions.approvedActionIds.has(action.id)) group.pre.push(action.id);
+    else group.ask.push(action.id);
+  }
+  return [...groups.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([groupId, g]) => ({
+      groupId,
+      targetType: g.targetType,
+      autoActionIds: g.auto,
+      preApprovedActionIds: g.pre,
+      approvalActionIds: g.ask,
+    }));
+}
+
+export function pageCount(groups: readonly unknown[]): number {
+  return Math.ceil(groups.length / GROUPS_PER_PAGE);
+}
+
+export function page<T>(groups: readonly T[], n: number): T[] {
+  return groups.slice(n * GROUPS_PER_PAGE, (n + 1) * GROUPS_PER_PAGE);
+}

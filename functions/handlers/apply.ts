@@ -1,0 +1,127 @@
+/**
+ * Apply: the actions of one group — the auto ones (and those a person approved earlier in this run), or
+ * after an approval exactly the actions that approval names. Every outcome goes to the audit log with who
+ * approved it. An approval is taken from the store, never from the task's output alone: the answer that
+ * Step Functions delivers only says which approval to look up.
+ */
+import { applyPlannedAction } from '../adapters/actions/registry.ts';
+import type { ActionContext } from '../adapters/actions/types.ts';
+import type { Approval } from '../adapters/store/approvals.ts';
+import type { AuditOutcome } from '../adapters/store/audit-log.ts';
+import type { PlannedAction } from '../domain/remediation-plan.ts';
+import { AwsCallError, InvalidInputError } from '../shared/errors.ts';
+import { type Deps, deps, runKey } from './deps.ts';
+import { type ApplyInput, ApplyInputSchema } from './inputs.ts';
+import { lambdaHandler } from './middy.ts';
+import { runDecisions, type StoredPlan } from './plan.ts';
+
+const SUCCESS = new Set(['applied', 'dry-run', 'already-so']);
+
+/** The approval behind an `approved` apply, checked against the store and the plan. */
+async function checkedApproval(input: ApplyInput, d: Deps, askedIds: readonly string[]): Promise<Approval> {
+  if (!input.approval) throw new InvalidInputError('an approved apply needs the approver answer; got none');
+  const approval = await d.approvals.getApproval(input.approval.approvalId);
+  if (!approval) throw new InvalidInputError(`approval ${input.approval.approvalId} does not exist`);
+  const { scope } = input;
+  if (approval.status !== 'approved' || !approval.decidedBy) {
+    throw new InvalidInputError(
+      `approval ${approval.approvalId} is ${approval.status}, not approved: nothing applied`,
+    );
+  }
+  if (
+    approval.runId !== scope.runId ||
+    approval.accountId !== scope.accountId ||
+    approval.region !== scope.region ||
+    approval.groupId !== input.groupId
+  ) {
+    throw new InvalidInputError(
+      `approval ${approval.approvalId} was given for another run or group: nothing applied`,
+    );
+  }
+  const extra = approval.actionIds.filter((id) => !askedIds.includes(id));
+  if (extra.length > 0) {
+    throw new InvalidInputError(
+      `approval ${approval.approvalId} names actions this group did not ask for (${extra.join(', ')}): nothing applied`,
+    );
+  }
+  return approval;
+}
+
+export async function apply(input: ApplyInput, d: Deps) {
+  const { scope, iteration, groupId, mode } = input;
+  const stored = await d.blobs.getBlob<StoredPlan>(runKey(scope), 'plan', iteration);
+  const group = stored.groups.find((g) => g.groupId === groupId);
+  if (!group) throw new InvalidInputError(`group ${groupId} is not in the plan of iteration ${iteration}`);
+
+  // Who answers for each action: `auto`, or the approver recorded in the store.
+  const approvedBy = new Map<string, { approvedBy: string; approvalId?: string }>();
+  let ids: readonly string[];
+  if (mode === 'auto') {
+    for (const id of group.autoActionIds) approvedBy.set(id, { approvedBy: 'auto' });
+    if (group.preApprovedActionIds.length > 0) {
+      const { approvals } = await runDecisions(d, scope);
+      for (const a of approvals.filter((x) => x.status === 'approved' && x.decidedBy)) {
+        for (const id of a.actionIds)
+          approvedBy.set(id, { approvedBy: a.decidedBy as string, approvalId: a.approvalId });
+      }
+    }
+    ids = [...group.autoActionIds, ...group.preApprovedActionIds.filter((id) => approvedBy.has(id))];
+  } else {
+    const approval = await checkedApproval(input, d, group.approvalActionIds);
+    for (const id of approval.actionIds)
+      approvedBy.set(id, { approvedBy: approval.decidedBy as string, approvalId: approval.approvalId });
+    ids = approval.actionIds;
+  }
+
+  const wanted = new Set(ids);
+  const actions = stored.plan.actions.filter((a) => wanted.has(a.id));
+  const ec2 = await d.ec2For(scope);
+  const ctx: ActionContext = { ec2, now: d.now, ...(d.actionPoll ? { poll: d.actionPoll } : {}) };
+  const succeeded = new Set<string>();
+  const counts = { applied: 0, dryRun: 0, alreadySo: 0, refused: 0, failed: 0, skipped: 0 };
+  let retryable: { code: string; message: string } | undefined;
+
+  for (const action of actions as PlannedAction[]) {
+    // A dependency not done in this call (deferred, waiting for approval, failed) holds the action back.
+    if (action.dependsOn.some((dep) => !succeeded.has(dep))) {
+      counts.skipped++;
+      continue;
+    }
+    const result = await applyPlannedAction(ctx, action);
+    if (result.outcome === 'guidance') continue;
+    if (SUCCESS.has(result.outcome)) succeeded.add(action.id);
+    const outcome = result.outcome as AuditOutcome;
+    if (outcome === 'applied') counts.applied++;
+    else if (outcome === 'dry-run') counts.dryRun++;
+    else if (outcome === 'already-so') counts.alreadySo++;
+    else if (outcome === 'refused') counts.refused++;
+    else counts.failed++;
+    if (outcome === 'failed' && result.retryable)
+      retryable ??= { code: result.errorCode ?? 'Unknown', message: result.message };
+    const who = approvedBy.get(action.id) ?? { approvedBy: 'auto' };
+    await d.auditLog.appendAuditEntry({
+      at: result.at,
+      accountId: scope.accountId,
+      region: scope.region,
+      actionId: action.id,
+      runId: scope.runId,
+      kind: action.kind,
+      resourceId: action.resourceId,
+      params: action.params,
+      ...(who.approvalId ? { approvalId: who.approvalId } : {}),
+      approvedBy: who.approvedBy,
+      before: result.before,
+      after: result.after,
+      outcome,
+      ...(outcome === 'failed' || outcome === 'refused'
+        ? { error: `${result.errorCode ? `${result.errorCode}: ` : ''}${result.message}` }
+        : {}),
+    });
+  }
+  // Throttling or a 5xx that outlived the SDK's retries: let the state machine retry the step. Actions
+  // already applied come back "already so", so a retry is safe.
+  if (retryable) throw new AwsCallError('ec2', 'Apply', retryable.code, retryable.message);
+  return { groupId, mode, ...counts, ec2Calls: ec2.stats.total };
+}
+
+export const handler = lambdaHandler('Apply', ApplyInputSchema, (input) => apply(input, deps()));

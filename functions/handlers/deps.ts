@@ -1,0 +1,122 @@
+/**
+ * What the handlers need, built once per Lambda container from the environment: the policy, the state
+ * table's stores, and AWS clients. Endpoints and credentials come from the SDK's usual chain, so the same
+ * code talks to AWS in Lambda and to the sandbox locally (AWS_ENDPOINT_URL).
+ */
+import { readFileSync } from 'node:fs';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { SecurityHubClient } from '@aws-sdk/client-securityhub';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { STSClient } from '@aws-sdk/client-sts';
+import type { PollSettings } from '../adapters/actions/types.ts';
+import { Ec2Gateway } from '../adapters/ec2-gateway.ts';
+import { assumeScopeCredentials, roleSessionName } from '../adapters/identity.ts';
+import { ApprovalStore } from '../adapters/store/approvals.ts';
+import { AuditLog } from '../adapters/store/audit-log.ts';
+import { BlobStore } from '../adapters/store/blob-store.ts';
+import { type StateTable, stateTableClient } from '../adapters/store/table.ts';
+import { VerdictHistoryStore } from '../adapters/store/verdict-history.ts';
+import { type Policy, parsePolicy } from '../domain/policy.ts';
+import { type Config, config, resetConfig } from '../shared/config.ts';
+import { PolicyError } from '../shared/errors.ts';
+import type { Scope } from './inputs.ts';
+
+export interface Deps {
+  readonly config: Config;
+  readonly policy: Policy;
+  /** The policy's dry-run, unless the environment overrides it. */
+  readonly dryRun: boolean;
+  readonly table: StateTable;
+  readonly blobs: BlobStore;
+  readonly history: VerdictHistoryStore;
+  readonly approvals: ApprovalStore;
+  readonly auditLog: AuditLog;
+  readonly sns: SNSClient;
+  readonly sts: STSClient;
+  securityHub(region: string): SecurityHubClient;
+  /** An EC2 gateway for the scope: its Region, its member-account role when it has one, dry-run as set. */
+  ec2For(scope: Scope): Promise<Ec2Gateway>;
+  readonly now: () => Date;
+  /** How often and how long actions poll (instance stop/start); the local runner shortens it. */
+  readonly actionPoll?: PollSettings;
+}
+
+function loadPolicy(file: string): Policy {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new PolicyError(file, [
+      `cannot read the policy file (${(e as NodeJS.ErrnoException).code ?? String(e)})`,
+    ]);
+  }
+  return parsePolicy(text, file);
+}
+
+function pollFromEnv(env: NodeJS.ProcessEnv): PollSettings | undefined {
+  const intervalMs = Number(env.VECGUARD_ACTION_POLL_INTERVAL_MS);
+  return Number.isFinite(intervalMs) && intervalMs > 0 ? { intervalMs, maxTries: 200 } : undefined;
+}
+
+export function buildDeps(env: NodeJS.ProcessEnv = process.env): Deps {
+  const cfg = config();
+  const policy = loadPolicy(cfg.policyFile);
+  const table: StateTable = { client: stateTableClient(new DynamoDBClient({})), tableName: cfg.tableName };
+  const sts = new STSClient({});
+  const hubs = new Map<string, SecurityHubClient>();
+  const dryRun = cfg.dryRun ?? policy.dryRun;
+  const actionPoll = pollFromEnv(env);
+  return {
+    config: cfg,
+    policy,
+    dryRun,
+    table,
+    blobs: new BlobStore(table),
+    history: new VerdictHistoryStore(table),
+    approvals: new ApprovalStore(table),
+    auditLog: new AuditLog(table),
+    sns: new SNSClient({}),
+    sts,
+    securityHub: (region) => {
+      let hub = hubs.get(region);
+      if (!hub) {
+        hub = new SecurityHubClient({ region });
+        hubs.set(region, hub);
+      }
+      return hub;
+    },
+    ec2For: async (scope) => {
+      const credentials = scope.roleArn
+        ? await assumeScopeCredentials(sts, scope.roleArn, roleSessionName(`vecguard-${scope.runId}`))
+        : undefined;
+      const client = new EC2Client({
+        region: scope.region,
+        retryMode: 'adaptive',
+        maxAttempts: 8,
+        ...(credentials ? { credentials } : {}),
+      });
+      return new Ec2Gateway({ client, dryRun });
+    },
+    now: () => new Date(),
+    ...(actionPoll ? { actionPoll } : {}),
+  };
+}
+
+let cached: Deps | undefined;
+
+/** The container's dependencies, built on first use (so a bad environment fails the invocation, loudly). */
+export function deps(): Deps {
+  cached ??= buildDeps();
+  return cached;
+}
+
+/** For tests and the local runner, which change the environment between runs. */
+export function resetDeps(): void {
+  cached = undefined;
+  resetConfig();
+}
+
+export function runKey(scope: Scope) {
+  return { runId: scope.runId, accountId: scope.accountId, region: scope.region };
+}

@@ -1,0 +1,53 @@
+/**
+ * FailureReport: a step failed for good. Say which step, which error and what to do, on SNS, so a failure is
+ * never silent; the execution then ends in the Fail state.
+ */
+import type { z } from 'zod';
+import { notify } from '../adapters/notifier.ts';
+import { failureReportNotification } from '../domain/notifications.ts';
+import { type Deps, deps } from './deps.ts';
+import { FailureReportInputSchema } from './inputs.ts';
+import { lambdaHandler } from './middy.ts';
+
+/** Lambda errors reach Step Functions as `Cause: {"errorType","errorMessage",…}`; handlers prefix the step. */
+export function describeCaught(error: { Error: string; Cause?: string | undefined }): {
+  state: string;
+  name: string;
+  message: string;
+} {
+  let message = error.Cause ?? '';
+  try {
+    const parsed = JSON.parse(message) as { errorMessage?: string; errorType?: string };
+    if (typeof parsed.errorMessage === 'string') message = parsed.errorMessage;
+  } catch {
+    // Not JSON: a Step Functions error such as States.Timeout, whose Cause is plain text.
+  }
+  const step = /^([A-Z][A-Za-z]+): /.exec(message);
+  return {
+    state: step?.[1] ?? 'unknown step',
+    name: error.Error,
+    message: step ? message.slice(step[0].length) : message,
+  };
+}
+
+export async function failureReport(input: z.infer<typeof FailureReportInputSchema>, d: Deps) {
+  const { scope } = input;
+  const caught = describeCaught(input.error);
+  await notify(
+    d.sns,
+    d.config.topicArn,
+    failureReportNotification({
+      runId: scope.runId,
+      accountId: scope.accountId,
+      region: scope.region,
+      state: caught.state,
+      error: { name: caught.name, message: caught.message },
+      at: d.now().toISOString(),
+    }),
+  );
+  return { reported: true, ...caught };
+}
+
+export const handler = lambdaHandler('FailureReport', FailureReportInputSchema, (input) =>
+  failureReport(input, deps()),
+);

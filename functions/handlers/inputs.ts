@@ -1,0 +1,70 @@
+/**
+ * What the state machine hands each handler (docs/loop.md). Schemas, so that a malformed payload is refused
+ * at the edge with the path that is wrong, and types derived from them.
+ */
+import { z } from 'zod';
+import { AccountIdSchema, RegionSchema } from '../domain/model.ts';
+
+export const ScopeSchema = z.object({
+  runId: z.string().regex(/^[A-Za-z0-9_-]{1,80}$/, 'a run id is 1-80 letters, digits, - and _'),
+  accountId: AccountIdSchema,
+  region: RegionSchema,
+  roleArn: z.string().startsWith('arn:').nullable().default(null),
+  vpcIds: z.array(z.string().startsWith('vpc-')).nullable().default(null),
+});
+export type Scope = z.infer<typeof ScopeSchema>;
+
+export const StepInputSchema = z.object({
+  scope: ScopeSchema,
+  iteration: z.number().int().min(0),
+});
+export type StepInput = z.infer<typeof StepInputSchema>;
+
+export const LoadPageInputSchema = StepInputSchema.extend({ page: z.number().int().min(0) });
+
+export const ApproverAnswerSchema = z.object({
+  approvalId: z.string().min(1),
+  approved: z.literal(true),
+  approver: z.string().startsWith('arn:'),
+  reason: z.string().optional(),
+});
+export type ApproverAnswer = z.infer<typeof ApproverAnswerSchema>;
+
+export const ApplyInputSchema = StepInputSchema.extend({
+  groupId: z.string().min(1),
+  mode: z.enum(['auto', 'approved']),
+  /** For `approved`: the approver's answer as SendTaskSuccess delivered it. Re-checked against the store. */
+  approval: ApproverAnswerSchema.optional(),
+});
+export type ApplyInput = z.infer<typeof ApplyInputSchema>;
+
+export const RequestApprovalInputSchema = StepInputSchema.extend({
+  groupId: z.string().min(1),
+  taskToken: z.string().min(1),
+  timeoutSeconds: z.number().int().positive(),
+});
+export type RequestApprovalInput = z.infer<typeof RequestApprovalInputSchema>;
+
+/** What Step Functions puts in ResultPath when a Catch fires: `{ Error, Cause }`. */
+export const CaughtErrorSchema = z.object({ Error: z.string(), Cause: z.string().optional() });
+export type CaughtError = z.infer<typeof CaughtErrorSchema>;
+
+export const RecordRejectionInputSchema = z.object({
+  scope: ScopeSchema,
+  iteration: z.number().int().min(0).optional(),
+  groupId: z.string().min(1),
+  rejection: CaughtErrorSchema,
+});
+
+export const ScopeOnlyInputSchema = z.object({
+  scope: ScopeSchema,
+  iteration: z.number().int().min(0).optional(),
+});
+
+export const FailureReportInputSchema = z.object({
+  scope: ScopeSchema,
+  iteration: z.number().int().min(0).optional(),
+  error: CaughtErrorSchema,
+});
+
+export const ReportInputSchema = StepInputSchema.extend({ iterations: z.number().int().min(0) });

@@ -1,0 +1,22 @@
+/** LoadPage: one page of the iteration's work groups, as small items for the Map. */
+import { page } from '../domain/work-groups.ts';
+import { type Deps, deps, runKey } from './deps.ts';
+import { LoadPageInputSchema } from './inputs.ts';
+import { lambdaHandler } from './middy.ts';
+import type { StoredPlan } from './plan.ts';
+
+export async function loadPage(
+  input: { scope: Parameters<typeof runKey>[0]; iteration: number; page: number },
+  d: Deps,
+) {
+  const stored = await d.blobs.getBlob<StoredPlan>(runKey(input.scope), 'plan', input.iteration);
+  return {
+    items: page(stored.groups, input.page).map((g) => ({
+      groupId: g.groupId,
+      autoCount: g.autoActionIds.length + g.preApprovedActionIds.length,
+      approvalCount: g.approvalActionIds.length,
+    })),
+  };
+}
+
+export const handler = lambdaHandler('LoadPage', LoadPageInputSchema, (input) => loadPage(input, deps()));

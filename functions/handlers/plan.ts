@@ -1,0 +1,59 @@
+/**
+ * Plan: the remediation plan for the scope, then the work for this iteration grouped by VPC (or Transit
+ * Gateway) and paged. What a person already answered in this run is not asked again.
+ */
+import type { InventorySnapshot } from '../domain/model.ts';
+import { plan } from '../domain/planner.ts';
+import type { RemediationPlan } from '../domain/remediation-plan.ts';
+import type { AuditReport } from '../domain/verdict.ts';
+import { pageCount, type WorkGroup, workGroups } from '../domain/work-groups.ts';
+import { type Deps, deps, runKey } from './deps.ts';
+import { type StepInput, StepInputSchema } from './inputs.ts';
+import { lambdaHandler } from './middy.ts';
+
+/** What the plan step stores for LoadPage, Apply and RequestApproval to read. */
+export interface StoredPlan {
+  readonly plan: RemediationPlan;
+  readonly groups: readonly WorkGroup[];
+}
+
+export async function runDecisions(d: Deps, scope: StepInput['scope']) {
+  const approvals = await d.approvals.listForRun(scope.runId, scope);
+  const approvedActionIds = new Set(
+    approvals.filter((a) => a.status === 'approved').flatMap((a) => a.actionIds),
+  );
+  const refusedActionIds = new Set(
+    approvals.filter((a) => a.status === 'rejected' || a.status === 'expired').flatMap((a) => a.actionIds),
+  );
+  return { approvals, approvedActionIds, refusedActionIds };
+}
+
+export async function planStep(input: StepInput, d: Deps) {
+  const { scope, iteration } = input;
+  const key = runKey(scope);
+  const [snapshot, report] = await Promise.all([
+    d.blobs.getBlob<InventorySnapshot>(key, 'snapshot', iteration),
+    d.blobs.getBlob<AuditReport>(key, 'audit', iteration),
+  ]);
+  const remediation = plan(report, snapshot, d.policy, { at: d.now(), dryRun: d.dryRun });
+  const decisions = await runDecisions(d, scope);
+  const groups = workGroups(remediation, decisions);
+  const stored: StoredPlan = { plan: remediation, groups };
+  await d.blobs.putBlob(key, 'plan', iteration, stored);
+  const ready = groups.reduce(
+    (n, g) => n + g.autoActionIds.length + g.preApprovedActionIds.length + g.approvalActionIds.length,
+    0,
+  );
+  return {
+    pages: Array.from({ length: pageCount(groups) }, (_, i) => i),
+    groups: groups.length,
+    ready,
+    needApproval: groups.reduce((n, g) => n + g.approvalActionIds.length, 0),
+    deferred: remediation.summary.deferred,
+    guidance: remediation.summary.guidance,
+    monthlyCostDeltaUsd: remediation.summary.monthlyCostDeltaUsd,
+    transitioning: report.vpcs.filter((v) => v.verdict === 'TRANSITIONING').length,
+  };
+}
+
+export const handler = lambdaHandler('Plan', StepInputSchema, (input) => planStep(input, deps()));

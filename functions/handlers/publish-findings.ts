@@ -1,0 +1,59 @@
+/**
+ * Publish findings: one ASFF finding per verdict, reconciled with what vecguard reported before (resolve
+ * what is fixed, archive what is gone). In dry-run, findings are built and counted but not imported.
+ */
+import { publishFindings, readPreviousFindings } from '../adapters/securityhub-publisher.ts';
+import { findingsForAudit } from '../domain/findings.ts';
+import type { InventorySnapshot } from '../domain/model.ts';
+import type { AuditReport } from '../domain/verdict.ts';
+import { type Deps, deps, runKey } from './deps.ts';
+import { type StepInput, StepInputSchema } from './inputs.ts';
+import { lambdaHandler } from './middy.ts';
+
+export function liveResourceIds(snapshot: InventorySnapshot): Set<string> {
+  return new Set([
+    ...snapshot.vpcs.map((v) => v.vpcId),
+    ...snapshot.transitGateways.map((t) => t.transitGatewayId),
+    ...snapshot.peeringConnections.map((p) => p.peeringConnectionId),
+  ]);
+}
+
+export async function publishFindingsStep(input: StepInput, d: Deps, name: 'audit' | 'final' = 'audit') {
+  const { scope, iteration } = input;
+  const report = await d.blobs.getBlob<AuditReport>(runKey(scope), name, iteration);
+  const snapshot = await d.blobs.getBlob<InventorySnapshot>(
+    runKey(scope),
+    name === 'final' ? 'final-snapshot' : 'snapshot',
+    iteration,
+  );
+  const client = d.securityHub(scope.region);
+  const live = liveResourceIds(snapshot);
+  let { findings: previous } = await readPreviousFindings(client, scope.accountId, scope.region);
+  // A run narrowed to some VPCs must not resolve or archive what it did not look at. Finding ids are
+  // `vecguard/<account>/<region>/<resource>/<check>`.
+  if (scope.vpcIds) previous = previous.filter((f) => live.has(f.Id.split('/')[3] ?? ''));
+  const findings = findingsForAudit(report, previous);
+  if (d.dryRun)
+    return { imported: 0, wouldImport: findings.length, failed: [], resolved: 0, archived: 0, dryRun: true };
+  const result = await publishFindings({
+    client,
+    accountId: scope.accountId,
+    region: scope.region,
+    findings,
+    previous,
+    takenAt: report.takenAt,
+    liveResourceIds: live,
+  });
+  return {
+    imported: result.imported,
+    failed: result.failed.slice(0, 20),
+    failedCount: result.failed.length,
+    resolved: result.resolved,
+    archived: result.archived,
+    dryRun: false,
+  };
+}
+
+export const handler = lambdaHandler('PublishFindings', StepInputSchema, (input) =>
+  publishFindingsStep(input, deps()),
+);

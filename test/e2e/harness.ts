@@ -1,0 +1,82 @@
+/** Shared set-up for the end-to-end runs: the local loop on a scenario, and a person answering approvals. */
+
+import type { Approval } from '../../functions/adapters/store/approvals.ts';
+import type { RunSummary } from '../../functions/handlers/report.ts';
+import { type LocalLoop, type LocalLoopOptions, startLocalLoop } from '../../sandbox/loop.ts';
+import { eventsOfPhase, replayCloudTrail } from '../../sandbox/scenarios/replay.ts';
+
+export const ACCOUNT = '111111111111';
+export const REGION = 'us-east-1';
+export const EXAMPLE_POLICY = 'examples/vecguard.policy.yaml';
+
+/** Shorter than AWS (TGW encryption can take days) so a run sees the end of every transition. */
+export const QUICK_DURATIONS = { tgwEncryptionMs: 10 * 60_000 };
+
+export async function startLoop(options: Partial<LocalLoopOptions> = {}): Promise<LocalLoop> {
+  return startLocalLoop({
+    scenario: 'default',
+    policyFile: EXAMPLE_POLICY,
+    speed: 600,
+    durations: QUICK_DURATIONS,
+    ...options,
+  });
+}
+
+/** Replay the scenario's recorded CreateVpc calls, as the demo does before its sweep. */
+export async function replayRecordedEvents(loop: LocalLoop): Promise<void> {
+  for (const event of eventsOfPhase(loop.full.scenario?.events ?? [], 'before-sweep').cloudTrail) {
+    await replayCloudTrail(loop.full.sandbox, event);
+  }
+}
+
+/**
+ * A person watching for approval requests and answering each one with `decide` (or leaving it to time out
+ * when `decide` returns undefined). Returns a stop function that resolves with what was seen.
+ */
+export function approver(loop: LocalLoop, decide: (a: Approval) => boolean | undefined) {
+  const seen: Approval[] = [];
+  const answered = new Set<string>();
+  let running = true;
+  const done = (async () => {
+    while (running) {
+      for (const a of await loop.approvals.listPending(new Date())) {
+        if (answered.has(a.approvalId)) continue;
+        answered.add(a.approvalId);
+        seen.push(a);
+        const answer = decide(a);
+        if (answer !== undefined) await loop.answer(a.approvalId, { approve: answer, reason: 'e2e' });
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  })();
+  return async () => {
+    running = false;
+    await done;
+    return seen;
+  };
+}
+
+export async function runToEnd(
+  loop: LocalLoop,
+  decide: (a: Approval) => boolean | undefined,
+  run: Parameters<LocalLoop['start']>[0] = {},
+) {
+  const stop = approver(loop, decide);
+  const { executionArn, runId } = await loop.start(run);
+  const result = await loop.wait(executionArn, 120_000);
+  const approvals = await stop();
+  const summary =
+    result.status === 'SUCCEEDED'
+      ? await loop.blobs.getBlob<RunSummary>({ runId, accountId: ACCOUNT, region: REGION }, 'report', 0)
+      : undefined;
+  return { result, runId, executionArn, approvals, summary };
+}
+
+export function byName(summary: RunSummary | undefined) {
+  return Object.fromEntries((summary?.vpcs ?? []).map((v) => [v.name, v]));
+}
+
+/** EC2 calls that would have changed the estate (DryRun calls excluded). */
+export function mutatingEc2Calls(loop: LocalLoop) {
+  return loop.full.sandbox.calls.query().filter((c) => c.service === 'ec2' && c.mutating && !c.dryRun);
+}

@@ -1,0 +1,160 @@
+/**
+ * The enforcement loop end to end: the real ASL executed by the sandbox's Step Functions, every Task the
+ * real handler, every AWS call through the real SDK clients to the sandbox.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import type { LocalLoop } from '../../sandbox/loop.ts';
+import { defaultProductArn, type SecurityHubEmulator } from '../../sandbox/securityhub/emulator.ts';
+import {
+  ACCOUNT,
+  byName,
+  mutatingEc2Calls,
+  REGION,
+  replayRecordedEvents,
+  runToEnd,
+  startLoop,
+} from './harness.ts';
+
+let loop: LocalLoop | undefined;
+afterEach(async () => {
+  await loop?.stop();
+  loop = undefined;
+});
+
+const RISKY_KINDS = new Set([
+  'create-monitor-control',
+  'switch-to-enforce',
+  'enable-exclusion',
+  'disable-exclusion',
+  'move-instance',
+  'enable-tgw-encryption',
+  'restore-enforce',
+]);
+
+describe('the loop on the default estate, approving everything', () => {
+  it('ends with every VPC where the policy can take it, and findings that say so', async () => {
+    loop = await startLoop();
+    await replayRecordedEvents(loop);
+    const { result, summary, approvals } = await runToEnd(loop, () => true);
+    expect(result.status).toBe('SUCCEEDED');
+    const vpcs = byName(summary);
+
+    expect(vpcs.payments).toMatchObject({ before: 'READY_TO_ENFORCE', after: 'ENFORCED', exclusions: [] });
+    expect(vpcs.analytics).toMatchObject({ before: 'UNMONITORED', after: 'ENFORCED', exclusions: [] });
+    expect(vpcs.edge).toMatchObject({ after: 'ENFORCED_WITH_EXCLUSIONS' });
+    expect([...(vpcs.edge?.exclusions ?? [])].sort()).toEqual(['InternetGateway', 'NatGateway']);
+    expect(vpcs.fresh).toMatchObject({ before: 'UNMONITORED', after: 'ENFORCED' });
+    expect(vpcs.shared).toMatchObject({ before: 'EXEMPT', after: 'EXEMPT', actions: [] });
+    expect(vpcs.inspection?.after).toBe('BLOCKED');
+    expect(vpcs.inspection?.blockers.map((b) => b.kind)).toContain('gateway-load-balancer');
+    expect(vpcs.inspection?.remaining.join(' ')).toMatch(/Gateway Load Balancer/i);
+
+    // The temporary VpcPeering exclusion: enabled on whichever VPC enforced first, removed once both are enforced.
+    const peeringActions = [...(vpcs.payments?.actions ?? []), ...(vpcs.analytics?.actions ?? [])]
+      .filter(
+        (a) => a.kind.endsWith('-exclusion') && a.summary.includes('VpcPeering') && a.outcome === 'applied',
+      )
+      .map((a) => a.kind);
+    expect(peeringActions).toEqual(['enable-exclusion', 'disable-exclusion']);
+
+    // legacy: monitored, standalone instances moved, the Auto Scaling member left alone with guidance.
+    expect(vpcs.legacy?.after).toBe('BLOCKED');
+    const moves = vpcs.legacy?.actions.filter((a) => a.kind === 'move-instance') ?? [];
+    expect(moves.map((m) => m.outcome)).toEqual(['applied', 'applied', 'applied']);
+    expect(moves.map((m) => m.summary).join('\n')).not.toMatch(/m5\.large/);
+    expect(vpcs.legacy?.remaining.join(' ')).toMatch(/Auto Scaling|launch template/i);
+    expect(
+      vpcs.legacy?.actions.some((a) => a.kind === 'create-monitor-control' && a.outcome === 'applied'),
+    ).toBe(true);
+
+    expect(summary?.transitGateways).toEqual([
+      expect.objectContaining({ name: 'core', encryptionSupport: 'enabled' }),
+    ]);
+
+    // Every applied action names the approver's identity, never "auto" (the example policy gates everything).
+    const applied = summary?.vpcs.flatMap((v) => v.actions).filter((a) => a.outcome === 'applied') ?? [];
+    expect(applied.length).toBeGreaterThan(10);
+    expect(new Set(applied.map((a) => a.approvedBy))).toEqual(new Set(['arn:aws:iam::111111111111:root']));
+    expect(summary?.approvals).toMatchObject({
+      requested: approvals.length,
+      approved: approvals.length,
+      rejected: 0,
+    });
+
+    // One Security Hub finding per VPC verdict (plus the TGW and the peering), compliance matching the verdict.
+    const hub = loop.full.sandbox.router.service('securityhub') as SecurityHubEmulator;
+    const findings = hub
+      .findings(ACCOUNT, REGION)
+      .filter((f) => f.ProductArn === defaultProductArn(ACCOUNT, REGION));
+    const vpcFindings = findings.filter((f) => f.Id?.endsWith('/vpc-encryption-enforced'));
+    expect(vpcFindings).toHaveLength(7);
+    const status = (vpcId: string | undefined) =>
+      vpcFindings.find((f) => f.Id?.includes(`/${vpcId}/`))?.Compliance?.Status;
+    for (const name of ['payments', 'analytics', 'edge', 'fresh', 'shared'])
+      expect(status(vpcs[name]?.vpcId), name).toBe('PASSED');
+    for (const name of ['legacy', 'inspection']) expect(status(vpcs[name]?.vpcId), name).toBe('FAILED');
+    expect(findings.find((f) => f.Id?.endsWith('/tgw-encryption-support'))?.Compliance?.Status).toBe(
+      'PASSED',
+    );
+  }, 120_000);
+
+  it('a second run over the converged estate changes nothing', async () => {
+    loop = await startLoop();
+    await runToEnd(loop, () => true);
+    const before = mutatingEc2Calls(loop).length;
+    const second = await runToEnd(loop, () => true);
+    expect(second.result.status).toBe('SUCCEEDED');
+    expect(mutatingEc2Calls(loop).length).toBe(before);
+    expect(second.approvals).toEqual([]);
+    expect(second.summary?.actions.applied).toBe(0);
+  }, 120_000);
+});
+
+describe('the loop approving nothing', () => {
+  it('applies no risky action, and every approval ends rejected by its timeout', async () => {
+    loop = await startLoop();
+    const { result, summary, approvals } = await runToEnd(loop, () => undefined, {
+      approvalTimeoutSeconds: 600,
+    });
+    expect(result.status).toBe('SUCCEEDED');
+    expect(approvals.length).toBeGreaterThan(0);
+    expect(summary?.approvals).toMatchObject({
+      requested: approvals.length,
+      approved: 0,
+      expired: approvals.length,
+    });
+    const appliedRisky = summary?.vpcs
+      .flatMap((v) => v.actions)
+      .filter((a) => a.outcome === 'applied' && RISKY_KINDS.has(a.kind));
+    expect(appliedRisky).toEqual([]);
+    expect(mutatingEc2Calls(loop)).toEqual([]);
+    for (const a of approvals)
+      expect((await loop.approvals.getApproval(a.approvalId))?.status).toBe('expired');
+  }, 120_000);
+
+  it('a rejected approval applies nothing of its group and is not asked again in the run', async () => {
+    loop = await startLoop();
+    const { summary, approvals } = await runToEnd(loop, (a) => a.target.name !== 'edge');
+    const edge = byName(summary).edge;
+    expect(edge?.after).toBe('READY_TO_ENFORCE');
+    expect(edge?.actions).toEqual([]);
+    expect(approvals.filter((a) => a.target.name === 'edge')).toHaveLength(1);
+    expect(byName(summary).payments?.after).toBe('ENFORCED');
+  }, 120_000);
+});
+
+describe('the loop in dry-run', () => {
+  it('plans and reports everything, and the sandbox receives no mutating call at all', async () => {
+    loop = await startLoop({ dryRun: true });
+    const { result, summary } = await runToEnd(loop, () => true, { maxIterations: 2 });
+    expect(result.status).toBe('SUCCEEDED');
+    expect(mutatingEc2Calls(loop)).toEqual([]);
+    expect(loop.full.sandbox.calls.query({ service: 'securityhub', action: 'BatchImportFindings' })).toEqual(
+      [],
+    );
+    expect(summary?.dryRun).toBe(true);
+    expect(summary?.actions.dryRun).toBeGreaterThan(0);
+    expect(summary?.actions.applied).toBe(0);
+    expect(byName(summary).payments?.after).toBe('READY_TO_ENFORCE');
+  }, 120_000);
+});
