@@ -1,0 +1,53 @@
+/**
+ * Starts enforcement-loop executions. The execution name carries idempotency (functions/domain/triggers.ts
+ * `executionName`): Step Functions keeps a standard execution's name for 90 days after it closes, so a
+ * re-delivered event whose name is taken answers `ExecutionAlreadyExists` — which here means "already
+ * started", a success. (When the first execution is still running with the very same input, Step Functions
+ * itself answers 200 with the existing ARN; that case is reported as started, as AWS reports it.)
+ * https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html
+ */
+import { StartExecutionCommand, type StartExecutionCommandOutput } from '@aws-sdk/client-sfn';
+import type { ExecutionInput } from '../domain/triggers.ts';
+import { AwsCallError, toAwsCallError } from '../shared/errors.ts';
+
+/** The one call this adapter makes; an `SFNClient` is one, and so is a test's fake. */
+export interface StartExecutionClient {
+  send(
+    command: StartExecutionCommand,
+  ): Promise<Pick<StartExecutionCommandOutput, 'executionArn' | 'startDate'>>;
+}
+
+export type StartRunResult =
+  | { readonly started: true; readonly executionArn: string; readonly startDate?: Date }
+  | { readonly started: false; readonly reason: 'duplicate'; readonly executionArn: string };
+
+/** The ARN an execution of `name` has (or would have) on `stateMachineArn`. */
+export function executionArnOf(stateMachineArn: string, name: string): string {
+  return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+}
+
+export async function startRun(
+  sfn: StartExecutionClient,
+  stateMachineArn: string,
+  input: ExecutionInput,
+  name: string,
+): Promise<StartRunResult> {
+  try {
+    const output = await sfn.send(
+      new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }),
+    );
+    if (!output.executionArn) {
+      throw new AwsCallError('sfn', 'StartExecution', 'IncompleteResponse', 'the answer lacks executionArn');
+    }
+    return {
+      started: true,
+      executionArn: output.executionArn,
+      ...(output.startDate ? { startDate: output.startDate } : {}),
+    };
+  } catch (error) {
+    if ((error as { name?: string } | undefined)?.name === 'ExecutionAlreadyExists') {
+      return { started: false, reason: 'duplicate', executionArn: executionArnOf(stateMachineArn, name) };
+    }
+    throw toAwsCallError(error, 'sfn', 'StartExecution');
+  }
+}

@@ -1,0 +1,199 @@
+/**
+ * OnEvent: EventBridge (CloudTrail calls, Config changes, the schedule, Security Hub custom actions) →
+ * one enforcement-loop execution per scope the event touches.
+ *
+ * Invoked asynchronously by EventBridge, so its failures go to the function's on-failure destination (a
+ * DLQ) after Lambda's retries: an invalid event throws `InvalidInputError` with a one-line reason and is
+ * kept there, never dropped; an event vecguard does not care about is logged with the reason and counted
+ * (`EventsIgnored`); a StartExecution that fails throws `AwsCallError`, and the retry is safe because
+ * execution names are derived from the event (a scope already started answers "duplicate").
+ *
+ * Parsing: the domain's schemas (functions/domain/triggers.ts), not the Powertools EventBridge envelope. The
+ * envelope hands the handler only `detail`, but the trigger needs the envelope's account, Region, id and
+ * time; the detail's shape depends on `detail-type` (four sources); and an unknown detail-type must be
+ * `ignored`, not a parse failure, while a malformed event needs a one-line reason rather than a ZodError
+ * dump. This is also why the step handlers' chain (./middy.ts, which names errors for Step Functions) is not
+ * used here.
+ */
+import { readFileSync } from 'node:fs';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import middy from '@middy/core';
+import { z } from 'zod';
+import { type StartExecutionClient, startRun } from '../adapters/executions.ts';
+import { type Policy, parsePolicy } from '../domain/policy.ts';
+import {
+  classifyEvent,
+  coalesce,
+  executionInput,
+  executionName,
+  sweepTriggers,
+  type Trigger,
+  type TriggerSource,
+} from '../domain/triggers.ts';
+import { config } from '../shared/config.ts';
+import { InvalidInputError, PolicyError } from '../shared/errors.ts';
+import { logger, metrics, tracer } from '../shared/powertools.ts';
+
+export interface OnEventConfig {
+  readonly stateMachineArn: string;
+  /** `VECGUARD_MEMBER_ROLE_NAME`: the role the loop assumes in each member account; absent: own credentials. */
+  readonly memberRoleName?: string;
+  /** The policy decides the approval timeout and, for a sweep, the scopes. */
+  readonly policy: Pick<Policy, 'approval' | 'targets' | 'defaults'>;
+}
+
+export interface OnEventDeps {
+  readonly sfn: StartExecutionClient;
+  readonly config: OnEventConfig;
+  readonly clock: () => Date;
+}
+
+export interface RunStarted {
+  readonly accountId: string;
+  readonly region: string;
+  readonly vpcIds: string[] | null;
+  readonly source: TriggerSource;
+  readonly runId: string;
+  readonly executionName: string;
+  readonly executionArn: string;
+  /** `duplicate`: this event already started it (a re-delivery). */
+  readonly status: 'started' | 'duplicate';
+}
+
+export type OnEventResult =
+  | { readonly outcome: 'started'; readonly runs: RunStarted[] }
+  | { readonly outcome: 'ignored'; readonly reason: string };
+
+export async function onEvent(event: unknown, deps: OnEventDeps): Promise<OnEventResult> {
+  const decision = classifyEvent(event);
+  if (decision.kind === 'invalid') {
+    metrics.addMetric('EventsInvalid', MetricUnit.Count, 1);
+    throw new InvalidInputError(
+      `${decision.reason}; the event is kept in the dead-letter queue: fix its producer or the EventBridge rule, then redrive it`,
+    );
+  }
+  if (decision.kind === 'ignored') {
+    logger.info('event ignored', { reason: decision.reason, eventId: eventIdOf(event) });
+    metrics.addMetric('EventsIgnored', MetricUnit.Count, 1);
+    return { outcome: 'ignored', reason: decision.reason };
+  }
+
+  const triggers = coalesce(decision.triggers.flatMap((t) => sweepTriggers(t, deps.config.policy)));
+  const ageSeconds = eventAgeSeconds(triggers[0], deps.clock());
+  if (ageSeconds !== undefined) metrics.addMetric('EventAgeSeconds', MetricUnit.Seconds, ageSeconds);
+
+  // Every scope is attempted; the first failure is rethrown afterwards so that Lambda retries the event,
+  // and the scopes that did start answer "duplicate" on the retry.
+  const runs: RunStarted[] = [];
+  const failures: unknown[] = [];
+  for (const trigger of triggers) {
+    try {
+      runs.push(await start(trigger, deps));
+    } catch (error) {
+      logger.error('could not start the enforcement loop', {
+        accountId: trigger.accountId,
+        region: trigger.region,
+        error,
+      });
+      failures.push(error);
+    }
+  }
+  metrics.addMetric('RunsStarted', MetricUnit.Count, runs.filter((r) => r.status === 'started').length);
+  metrics.addMetric('RunsDuplicate', MetricUnit.Count, runs.filter((r) => r.status === 'duplicate').length);
+  if (failures.length > 0) throw failures[0];
+  return { outcome: 'started', runs };
+}
+
+async function start(trigger: Trigger, deps: OnEventDeps): Promise<RunStarted> {
+  const name = executionName(trigger);
+  const input = executionInput(trigger, deps.config);
+  const result = await startRun(deps.sfn, deps.config.stateMachineArn, input, name);
+  const run: RunStarted = {
+    accountId: trigger.accountId,
+    region: trigger.region,
+    vpcIds: trigger.vpcIds,
+    source: trigger.source,
+    runId: input.runId,
+    executionName: name,
+    executionArn: result.executionArn,
+    status: result.started ? 'started' : 'duplicate',
+  };
+  logger.info(
+    result.started ? 'enforcement loop started' : 'enforcement loop already started (re-delivery)',
+    {
+      ...run,
+      reason: trigger.reason,
+      eventId: trigger.eventId,
+    },
+  );
+  return run;
+}
+
+function eventIdOf(event: unknown): unknown {
+  return event !== null && typeof event === 'object' ? (event as { id?: unknown }).id : undefined;
+}
+
+function eventAgeSeconds(trigger: Trigger | undefined, now: Date): number | undefined {
+  const at = trigger ? Date.parse(trigger.time) : Number.NaN;
+  return Number.isFinite(at) ? Math.max(0, Math.round((now.getTime() - at) / 1000)) : undefined;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Configuration of this function (read once per container, on the first invocation)
+
+const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
+
+/** The on-event settings from the environment and the policy file; throws naming what to fix. */
+export function loadOnEventConfig(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): OnEventConfig {
+  const shared = config();
+  if (shared.stateMachineArn === undefined) {
+    throw new InvalidInputError(
+      'vecguard configuration: VECGUARD_STATE_MACHINE_ARN is not set: the on-event function starts the enforcement loop; set it to the state machine ARN (the CDK stack sets it)',
+    );
+  }
+  const memberRoleName = z
+    .string()
+    .trim()
+    .regex(ROLE_NAME, 'an IAM role name (1–64 of A–Z a–z 0–9 + = , . @ _ -)')
+    .optional()
+    .safeParse(env.VECGUARD_MEMBER_ROLE_NAME?.trim() || undefined);
+  if (!memberRoleName.success) {
+    throw new InvalidInputError(
+      `vecguard configuration: VECGUARD_MEMBER_ROLE_NAME is not an IAM role name: set it to the member-account role's name (e.g. vecguard-member), or unset it to use the function's own credentials`,
+    );
+  }
+  let text: string;
+  try {
+    text = readFileSync(shared.policyFile, 'utf8');
+  } catch (e) {
+    throw new PolicyError(shared.policyFile, [
+      `cannot read the policy file (${(e as NodeJS.ErrnoException).code ?? String(e)})`,
+    ]);
+  }
+  return {
+    stateMachineArn: shared.stateMachineArn,
+    ...(memberRoleName.data === undefined ? {} : { memberRoleName: memberRoleName.data }),
+    policy: parsePolicy(text, shared.policyFile),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The Lambda handler: one middy chain, built at load
+
+const sfn = tracer.captureAWSv3Client(new SFNClient({}));
+let onEventConfig: OnEventConfig | undefined;
+
+export const handler = middy()
+  .use(captureLambdaHandler(tracer))
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(logMetrics(metrics, { captureColdStartMetric: true }))
+  .handler(async (event: unknown) => {
+    onEventConfig ??= loadOnEventConfig();
+    return onEvent(event, { sfn, config: onEventConfig, clock: () => new Date() });
+  });

@@ -1,0 +1,347 @@
+/**
+ * The on-event handler against the sandbox's Step Functions with the real SFNClient: one execution per scope
+ * with the loop's input, a re-delivered event starts nothing new, invalid events are refused with an
+ * InvalidInputError (so that Lambda dead-letters them), ignored events start nothing. A tiny fake
+ * implementing only `send(StartExecutionCommand)` covers the one case the sandbox cannot produce on demand:
+ * Step Functions failing for one scope of several.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  CreateStateMachineCommand,
+  DescribeExecutionCommand,
+  ListExecutionsCommand,
+  SFNClient,
+  type StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
+import type { Context } from 'aws-lambda';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { validatePolicy } from '../../functions/domain/policy.ts';
+import { executionName } from '../../functions/domain/triggers.ts';
+import {
+  handler,
+  loadOnEventConfig,
+  type OnEventConfig,
+  type OnEventDeps,
+  onEvent,
+} from '../../functions/handlers/on-event.ts';
+import { resetConfig } from '../../functions/shared/config.ts';
+import { AwsCallError, InvalidInputError } from '../../functions/shared/errors.ts';
+import { type SandboxHandle, startSandbox } from '../../sandbox/server.ts';
+import { stepFunctions } from '../../sandbox/stepfunctions/emulator.ts';
+
+const fixture = (name: string): Record<string, unknown> =>
+  JSON.parse(readFileSync(join(import.meta.dirname, '../fixtures/events', `${name}.json`), 'utf8'));
+
+const V1 = 'vpc-0a1b2c3d4e5f60718';
+const V2 = 'vpc-0fedcba9876543210';
+/** Holds each execution RUNNING (the sandbox clock does not move), like a loop waiting for an approval. */
+const HOLD_MACHINE = JSON.stringify({
+  StartAt: 'Hold',
+  States: { Hold: { Type: 'Wait', Seconds: 3600, End: true } },
+});
+const PASS_MACHINE = JSON.stringify({ StartAt: 'Done', States: { Done: { Type: 'Pass', End: true } } });
+
+const policy = validatePolicy({
+  version: 1,
+  approval: { timeoutMinutes: 120 },
+  targets: [
+    { name: 'prod', accounts: ['222222222222'], regions: ['eu-west-1', 'us-east-1'], mode: 'enforce' },
+  ],
+});
+
+describe('onEvent', () => {
+  let sandbox: SandboxHandle;
+  let sfn: SFNClient;
+  let holdArn: string;
+  let passArn: string;
+
+  beforeAll(async () => {
+    sandbox = await startSandbox({ clock: { speed: 0 }, services: [stepFunctions()] });
+    sfn = new SFNClient({
+      endpoint: sandbox.url,
+      region: 'us-east-1',
+      credentials: sandbox.clientCredentials,
+      maxAttempts: 1,
+    });
+    const create = async (name: string, definition: string) =>
+      (
+        await sfn.send(
+          new CreateStateMachineCommand({ name, definition, roleArn: 'arn:aws:iam::000000000000:role/loop' }),
+        )
+      ).stateMachineArn ?? '';
+    holdArn = await create('vecguard-loop-hold', HOLD_MACHINE);
+    passArn = await create('vecguard-loop-pass', PASS_MACHINE);
+  });
+  afterAll(async () => {
+    sfn?.destroy();
+    await sandbox?.stop();
+  });
+
+  const deps = (over: Partial<OnEventConfig> = {}): OnEventDeps => ({
+    sfn,
+    config: { stateMachineArn: holdArn, memberRoleName: 'vecguard-member', policy, ...over },
+    clock: () => new Date('2026-11-24T01:31:00Z'),
+  });
+
+  const executions = async (stateMachineArn: string) =>
+    (await sfn.send(new ListExecutionsCommand({ stateMachineArn }))).executions ?? [];
+
+  const inputOf = async (executionArn: string) =>
+    JSON.parse((await sfn.send(new DescribeExecutionCommand({ executionArn }))).input ?? '');
+
+  it('a CloudTrail CreateVpc starts one execution for its VPC, with the input docs/loop.md defines', async () => {
+    const result = await onEvent(fixture('cloudtrail-create-vpc'), deps());
+    expect(result.outcome).toBe('started');
+    if (result.outcome !== 'started') return;
+    expect(result.runs).toHaveLength(1);
+    const [run] = result.runs;
+    expect(run).toMatchObject({
+      accountId: '111111111111',
+      region: 'us-east-1',
+      vpcIds: [V1],
+      status: 'started',
+    });
+    expect(run?.executionName).toMatch(/^ct-111111111111-us-east-1-20261124T013000Z-[0-9a-f]{16}$/);
+    expect(await inputOf(run?.executionArn ?? '')).toEqual({
+      runId: run?.runId,
+      accountId: '111111111111',
+      region: 'us-east-1',
+      roleArn: 'arn:aws:iam::111111111111:role/vecguard-member',
+      vpcIds: [V1],
+      maxIterations: 4,
+      pollSeconds: 30,
+      maxPolls: 40,
+      approvalTimeoutSeconds: 7200,
+    });
+  });
+
+  it('a re-delivery while the first run is still going starts nothing new (Step Functions answers with the same execution)', async () => {
+    const event = fixture('cloudtrail-attach-internet-gateway');
+    const first = await onEvent(event, deps());
+    const again = await onEvent(event, deps());
+    expect(first.outcome === 'started' && again.outcome === 'started').toBe(true);
+    if (first.outcome !== 'started' || again.outcome !== 'started') return;
+    expect(again.runs[0]?.executionArn).toBe(first.runs[0]?.executionArn);
+    const named = (await executions(holdArn)).filter((e) => e.name === first.runs[0]?.executionName);
+    expect(named).toHaveLength(1);
+  });
+
+  it('a re-delivery after the first run ended is reported as a duplicate, not an error, and starts nothing', async () => {
+    const event = fixture('cloudtrail-run-instances');
+    const first = await onEvent(event, deps({ stateMachineArn: passArn }));
+    if (first.outcome !== 'started') throw new Error('expected a run');
+    for (let i = 0; i < 200; i++) {
+      const { status } = await sfn.send(
+        new DescribeExecutionCommand({ executionArn: first.runs[0]?.executionArn }),
+      );
+      if (status !== 'RUNNING') break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const again = await onEvent(event, deps({ stateMachineArn: passArn }));
+    expect(again).toEqual({
+      outcome: 'started',
+      runs: [{ ...first.runs[0], status: 'duplicate' }],
+    });
+    expect((await executions(passArn)).filter((e) => e.name === first.runs[0]?.executionName)).toHaveLength(
+      1,
+    );
+  });
+
+  it('two different events for the same VPC start two runs', async () => {
+    const a = fixture('cloudtrail-create-flow-logs');
+    const b = {
+      ...a,
+      id: 'another-eventbridge-id',
+      detail: { ...(a.detail as object), eventID: 'another-ct-id' },
+    };
+    const [ra, rb] = [await onEvent(a, deps()), await onEvent(b, deps())];
+    if (ra.outcome !== 'started' || rb.outcome !== 'started') throw new Error('expected runs');
+    expect(ra.runs[0]?.vpcIds).toEqual(rb.runs[0]?.vpcIds);
+    expect(ra.runs[0]?.executionArn).not.toBe(rb.runs[0]?.executionArn);
+  });
+
+  it('a Security Hub custom action starts one execution per scope of its findings', async () => {
+    const result = await onEvent(fixture('securityhub-custom-action'), deps());
+    if (result.outcome !== 'started') throw new Error('expected runs');
+    expect(result.runs.map((r) => [r.accountId, r.region, r.vpcIds, r.status])).toEqual([
+      ['111111111111', 'us-east-1', [V1, V2], 'started'],
+      ['222222222222', 'eu-west-1', null, 'started'],
+    ]);
+    expect(await inputOf(result.runs[1]?.executionArn ?? '')).toMatchObject({
+      accountId: '222222222222',
+      region: 'eu-west-1',
+      roleArn: 'arn:aws:iam::222222222222:role/vecguard-member',
+      vpcIds: null,
+    });
+  });
+
+  it('the schedule sweeps every scope the policy names, each its own execution', async () => {
+    const result = await onEvent(fixture('scheduled-sweep'), deps({ memberRoleName: undefined }));
+    if (result.outcome !== 'started') throw new Error('expected runs');
+    expect(result.runs.map((r) => `${r.accountId}/${r.region}`)).toEqual([
+      '111111111111/us-east-1',
+      '222222222222/eu-west-1',
+      '222222222222/us-east-1',
+    ]);
+    expect(new Set(result.runs.map((r) => r.executionArn)).size).toBe(3);
+    expect(await inputOf(result.runs[0]?.executionArn ?? '')).toMatchObject({ roleArn: null, vpcIds: null });
+  });
+
+  it('an invalid event is refused with an InvalidInputError, one line, and starts nothing', async () => {
+    const before = (await executions(holdArn)).length;
+    const error = await onEvent(fixture('invalid-missing-detail'), deps()).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InvalidInputError);
+    expect((error as Error).message).toBe(
+      'EventBridge event: detail is missing (expected record); the event is kept in the dead-letter queue: fix its producer or the EventBridge rule, then redrive it',
+    );
+    expect((await executions(holdArn)).length).toBe(before);
+  });
+
+  it('an ignored event starts nothing and says why', async () => {
+    const before = (await executions(holdArn)).length;
+    expect(await onEvent(fixture('cloudtrail-create-vpc-unauthorized'), deps())).toEqual({
+      outcome: 'ignored',
+      reason: 'CreateVpc failed with Client.UnauthorizedOperation: nothing changed',
+    });
+    expect((await executions(holdArn)).length).toBe(before);
+  });
+
+  it('a missing state machine fails the invocation with an AwsCallError, so that Lambda retries', async () => {
+    const missing = holdArn.replace(/vecguard-loop-hold$/, 'gone');
+    await expect(
+      onEvent(fixture('cloudtrail-delete-vpc'), deps({ stateMachineArn: missing })),
+    ).rejects.toMatchObject({
+      name: 'AwsCallError',
+      code: 'StateMachineDoesNotExist',
+    });
+  });
+});
+
+describe('onEvent when Step Functions fails for one scope of several (fake client)', () => {
+  it('still starts the other scopes, then throws so that the retry finishes the job', async () => {
+    const names: string[] = [];
+    const sfn = {
+      async send(command: StartExecutionCommand) {
+        const name = command.input.name ?? '';
+        names.push(name);
+        if (name.includes('-eu-west-1-')) {
+          throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+        }
+        return {
+          executionArn: `arn:aws:states:us-east-1:000000000000:execution:loop:${name}`,
+          startDate: new Date(),
+        };
+      },
+    };
+    const event = fixture('securityhub-custom-action');
+    const error = await onEvent(event, {
+      sfn,
+      config: { stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:loop', policy },
+      clock: () => new Date('2026-11-24T01:46:00Z'),
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AwsCallError);
+    expect(error).toMatchObject({ code: 'ThrottlingException', retryable: true });
+    expect(names).toHaveLength(2);
+    expect(names).toContain(
+      executionName({
+        accountId: '111111111111',
+        region: 'us-east-1',
+        vpcIds: [V1, V2],
+        reason: 'x',
+        source: 'securityhub-action',
+        eventId: 'e350a722-6cf8-4419-85ba-1567a0027a20',
+        time: '2026-11-24T01:45:00Z',
+      }),
+    );
+  });
+});
+
+describe('handler (the middy chain Lambda runs)', () => {
+  const context = {
+    functionName: 'vecguard-on-event',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:us-east-1:111111111111:function:vecguard-on-event',
+    memoryLimitInMB: '256',
+    awsRequestId: 'c6af9ac6-7b61-11e6-9a41-93e812345678',
+    logGroupName: '/aws/lambda/vecguard-on-event',
+    logStreamName: '2026/11/24/[$LATEST]abcdef',
+    getRemainingTimeInMillis: () => 30_000,
+  } as unknown as Context;
+
+  afterEach(() => {
+    vi.unstubAllEnvs();
+    resetConfig();
+  });
+
+  function stubEnv(extra: Record<string, string> = {}) {
+    const dir = mkdtempSync(join(tmpdir(), 'vecguard-on-event-'));
+    const policyFile = join(dir, 'policy.yaml');
+    writeFileSync(policyFile, 'version: 1\napproval:\n  timeoutMinutes: 30\n');
+    vi.stubEnv('VECGUARD_TABLE_NAME', 'vecguard-state');
+    vi.stubEnv('VECGUARD_TOPIC_ARN', 'arn:aws:sns:us-east-1:111111111111:vecguard');
+    vi.stubEnv('VECGUARD_POLICY_FILE', policyFile);
+    vi.stubEnv(
+      'VECGUARD_STATE_MACHINE_ARN',
+      'arn:aws:states:us-east-1:111111111111:stateMachine:vecguard-loop',
+    );
+    for (const [k, v] of Object.entries(extra)) vi.stubEnv(k, v);
+  }
+
+  it('rejects an invalid event with InvalidInputError, which Lambda sends to the on-failure destination', async () => {
+    stubEnv();
+    await expect(handler(fixture('invalid-account'), context)).rejects.toBeInstanceOf(InvalidInputError);
+  });
+
+  it('answers an ignored event without calling AWS', async () => {
+    stubEnv();
+    await expect(handler(fixture('config-s3-bucket'), context)).resolves.toMatchObject({
+      outcome: 'ignored',
+    });
+  });
+});
+
+describe('loadOnEventConfig', () => {
+  afterEach(() => {
+    vi.unstubAllEnvs();
+    resetConfig();
+  });
+
+  const env = (over: Record<string, string | undefined> = {}) => {
+    const dir = mkdtempSync(join(tmpdir(), 'vecguard-on-event-'));
+    const policyFile = join(dir, 'policy.json');
+    writeFileSync(policyFile, JSON.stringify({ version: 1, approval: { timeoutMinutes: 15 } }));
+    const all: Record<string, string | undefined> = {
+      VECGUARD_TABLE_NAME: 'vecguard-state',
+      VECGUARD_TOPIC_ARN: 'arn:aws:sns:us-east-1:111111111111:vecguard',
+      VECGUARD_POLICY_FILE: policyFile,
+      VECGUARD_STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:111111111111:stateMachine:vecguard-loop',
+      ...over,
+    };
+    for (const [k, v] of Object.entries(all)) vi.stubEnv(k, v);
+    return all;
+  };
+
+  it('reads the state machine, the member role and the policy', () => {
+    const e = env({ VECGUARD_MEMBER_ROLE_NAME: 'vecguard-member' });
+    const loaded = loadOnEventConfig(e);
+    expect(loaded.stateMachineArn).toBe('arn:aws:states:us-east-1:111111111111:stateMachine:vecguard-loop');
+    expect(loaded.memberRoleName).toBe('vecguard-member');
+    expect(loaded.policy.approval.timeoutMinutes).toBe(15);
+  });
+
+  it('says which variable to set when the state machine is missing', () => {
+    const e = env({ VECGUARD_STATE_MACHINE_ARN: undefined });
+    expect(() => loadOnEventConfig(e)).toThrow(/VECGUARD_STATE_MACHINE_ARN is not set/);
+  });
+
+  it('refuses a member role name that is not an IAM role name', () => {
+    const e = env({ VECGUARD_MEMBER_ROLE_NAME: 'arn:aws:iam::1:role/x' });
+    expect(() => loadOnEventConfig(e)).toThrow(/VECGUARD_MEMBER_ROLE_NAME is not an IAM role name/);
+  });
+
+  it('treats an empty member role name as unset', () => {
+    expect(loadOnEventConfig(env({ VECGUARD_MEMBER_ROLE_NAME: '' })).memberRoleName).toBeUndefined();
+  });
+});
