@@ -4,6 +4,8 @@ export interface Io {
   readonly stderr: { write(chunk: string): unknown };
   /** Aborted when the user asks a long-running command to stop (Ctrl-C); tests abort it themselves. */
   readonly signal?: AbortSignal;
+  /** Where answers come from (the demo's approval prompts); absent in tests that answer nothing. */
+  readonly stdin?: NodeJS.ReadableStream & { readonly isTTY?: boolean };
 }
 
 /** Documented exit codes (docs/cli.md). */

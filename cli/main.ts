@@ -2,6 +2,9 @@
  * The `vecguard` command: dispatch, one-line errors, documented exit codes. A stack trace only with --debug.
  */
 import { readFileSync } from 'node:fs';
+import { approvalsCommand, approveCommand } from './commands/approvals.ts';
+import { planCommand, scanCommand } from './commands/assess.ts';
+import { demoCommand } from './commands/demo.ts';
 import { policyCommand } from './commands/policy.ts';
 import { sandboxCommand } from './commands/sandbox.ts';
 import { CliError, EXIT, type ExitCode, type Io } from './io.ts';
@@ -11,9 +14,14 @@ const HELP = `vecguard — keeps every VPC of an AWS estate encrypting its traff
 Usage: vecguard <command> [options]
 
 Commands:
+  demo                   run the enforcement loop end to end on a local sandbox (see vecguard demo --help)
   policy validate FILE   check a policy file
   policy init [FILE]     write the commented example policy
   sandbox                serve a local AWS loaded with a scenario (see vecguard sandbox --help)
+  scan                   audit one account + Region, read-only (see vecguard scan --help)
+  plan                   scan, then the remediation plan it would carry out; changes nothing
+  approvals              list the approvals the loop is waiting for
+  approve ID             answer one with your own AWS identity (--reject to refuse it)
 
 Options:
   --help, -h             help for vecguard or a command
@@ -24,7 +32,15 @@ Exit codes: 0 ok, 1 findings (with --fail-on), 2 usage or bad input, 3 AWS or ac
 `;
 
 type Command = (args: readonly string[], io: Io) => Promise<ExitCode>;
-const COMMANDS: Readonly<Record<string, Command>> = { policy: policyCommand, sandbox: sandboxCommand };
+const COMMANDS: Readonly<Record<string, Command>> = {
+  demo: demoCommand,
+  policy: policyCommand,
+  sandbox: sandboxCommand,
+  scan: scanCommand,
+  plan: planCommand,
+  approvals: approvalsCommand,
+  approve: approveCommand,
+};
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {

@@ -32,13 +32,18 @@ function readPolicyFile(file: string): string {
   }
 }
 
-/** Load and validate a policy file, turning every problem into a CliError (exit 2). */
+/** Load and validate a policy file; a bad one is a one-line CliError (exit 2) naming the first problem. */
 export function loadPolicyFile(file: string) {
   try {
     return parsePolicy(readPolicyFile(file), file);
   } catch (e) {
-    if (e instanceof PolicyError) throw new CliError(e.message);
-    throw e;
+    if (!(e instanceof PolicyError)) throw e;
+    const [first, ...rest] = e.problems;
+    throw new CliError(
+      rest.length === 0
+        ? `${file}: ${first}`
+        : `${file}: ${first} (and ${rest.length} more; \`vecguard policy validate ${file}\` lists them all)`,
+    );
   }
 }
 
@@ -53,7 +58,19 @@ export async function policyCommand(args: readonly string[], io: Io): Promise<Ex
     const file = positionals[0];
     if (!file || positionals.length > 1)
       throw new CliError('policy validate takes one FILE; see `vecguard policy --help`');
-    const policy = loadPolicyFile(file);
+    let policy: ReturnType<typeof parsePolicy>;
+    try {
+      policy = parsePolicy(readPolicyFile(file), file);
+    } catch (e) {
+      if (!(e instanceof PolicyError)) throw e;
+      // Validating is for seeing every problem: one per line, then the verdict.
+      if (e.problems.length > 1) io.stdout.write(e.problems.map((p) => `${file}: ${p}\n`).join(''));
+      throw new CliError(
+        e.problems.length === 1
+          ? `${file}: ${e.problems[0]}`
+          : `${file}: ${e.problems.length} problems (listed above)`,
+      );
+    }
     const defaults = resolveVpcPolicy(policy, {
       accountId: '000000000000',
       region: 'us-east-1',

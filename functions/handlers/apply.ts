@@ -96,8 +96,12 @@ export async function apply(input: ApplyInput, d: Deps) {
     else if (outcome === 'already-so') counts.alreadySo++;
     else if (outcome === 'refused') counts.refused++;
     else counts.failed++;
+    // Name the action and its resource: the failure report is all a person sees if the retries run out.
     if (outcome === 'failed' && result.retryable)
-      retryable ??= { code: result.errorCode ?? 'Unknown', message: result.message };
+      retryable ??= {
+        code: result.errorCode ?? 'Unknown',
+        message: `${action.kind} on ${action.resourceId}: ${result.message}`,
+      };
     const who = approvedBy.get(action.id) ?? { approvedBy: 'auto' };
     await d.auditLog.appendAuditEntry({
       at: result.at,

@@ -37,7 +37,8 @@ export async function planStep(input: StepInput, d: Deps) {
   ]);
   const remediation = plan(report, snapshot, d.policy, { at: d.now(), dryRun: d.dryRun });
   const decisions = await runDecisions(d, scope);
-  const groups = workGroups(remediation, decisions);
+  // A dry run changes nothing, so a second iteration would plan the same again: one pass is the rehearsal.
+  const groups = d.dryRun && iteration > 0 ? [] : workGroups(remediation, decisions);
   const stored: StoredPlan = { plan: remediation, groups };
   await d.blobs.putBlob(key, 'plan', iteration, stored);
   const ready = groups.reduce(

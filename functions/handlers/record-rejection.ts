@@ -5,7 +5,7 @@
 
 import type { z } from 'zod';
 import { approvalIdFor } from '../adapters/store/approvals.ts';
-import { ApprovalAlreadyDecidedError } from '../adapters/store/errors.ts';
+import { ApprovalAlreadyDecidedError, ApprovalNotFoundError } from '../adapters/store/errors.ts';
 import { type Deps, deps } from './deps.ts';
 import { RecordRejectionInputSchema } from './inputs.ts';
 import { lambdaHandler } from './middy.ts';
@@ -25,6 +25,9 @@ export async function recordRejection(input: z.infer<typeof RecordRejectionInput
       return { approvalId, status: expired.status, reason: 'timed out' };
     } catch (e) {
       // Answered at the last moment: the answer stands, and the task's outcome (timeout) means nothing ran.
+      // Not found: the task timed out before RequestApproval stored it; there is nothing to close.
+      if (e instanceof ApprovalNotFoundError)
+        return { approvalId, status: 'never-stored', reason: 'timed out' };
       if (!(e instanceof ApprovalAlreadyDecidedError)) throw e;
     }
   }

@@ -139,6 +139,21 @@ export async function report(input: StepInput & { iterations: number }, d: Deps)
       .filter((a) => a.kind === 'manual-guidance' && a.vpcId === vpcId)
       .map((a) => a.reason);
 
+  /** Actions of the run whose last attempt failed (a later success clears a failure), with AWS's error. */
+  const failuresFor = (vpcId: string) => {
+    const last = new Map<string, (typeof entries)[number]>();
+    for (const e of entries) {
+      if ((plannedById.get(e.actionId)?.vpcId ?? e.resourceId) === vpcId) last.set(e.actionId, e);
+    }
+    return [...last.values()]
+      .filter((e) => e.outcome === 'failed')
+      .map((e) => {
+        const planned = plannedById.get(e.actionId);
+        const what = planned ? describeAction(planned, names) : `${e.kind} ${e.resourceId}`;
+        return `Could not ${what}: ${(e.error ?? 'no error recorded').replace(/\.$/, '')}.`;
+      });
+  };
+
   const summary: RunSummary = {
     runId: scope.runId,
     accountId: scope.accountId,
@@ -167,10 +182,13 @@ export async function report(input: StepInput & { iterations: number }, d: Deps)
             approvedBy: e.approvedBy,
           };
         }),
-      remaining:
-        COMPLIANT_VERDICTS.has(v.verdict) || (v.desiredMode === 'monitor' && v.currentMode === 'monitor')
+      // An action whose last attempt failed comes first: it is why the VPC did not get further in this run.
+      remaining: [
+        ...failuresFor(v.vpcId),
+        ...(COMPLIANT_VERDICTS.has(v.verdict) || (v.desiredMode === 'monitor' && v.currentMode === 'monitor')
           ? []
-          : [...v.reasons, ...guidanceFor(v.vpcId)],
+          : [...v.reasons, ...guidanceFor(v.vpcId)]),
+      ],
       blockers: v.blockers.map((b) => ({ id: b.id, kind: b.kind })),
     })),
     transitGateways: finalSnapshot.transitGateways.map((t) => ({

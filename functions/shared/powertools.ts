@@ -13,7 +13,11 @@ export const METRICS_NAMESPACE = 'vecguard';
 
 export const logger = new Logger({ serviceName: SERVICE_NAME });
 
-export const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
+/**
+ * Metrics warnings go through the Logger, so the log level governs them. (Locally, concurrent invocations
+ * share this one instance, and Metrics warns when another invocation has already flushed the data points.)
+ */
+export const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME, logger });
 
 /** Off outside Lambda (Powertools checks the runtime), so local runs and tests emit no segments. */
 export const tracer = new Tracer({ serviceName: SERVICE_NAME });

@@ -1,0 +1,273 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline/promises';
+import { parseArgs } from 'node:util';
+import type { Approval } from '../../functions/adapters/store/approvals.ts';
+import { parseStoredFinding } from '../../functions/domain/asff.ts';
+import { formatUsd } from '../../functions/domain/notifications.ts';
+import { startLocalLoop } from '../../sandbox/loop.ts';
+import { ScenarioError } from '../../sandbox/scenarios/index.ts';
+import type { SecurityHubEmulator } from '../../sandbox/securityhub/emulator.ts';
+import type { SnsEmulator } from '../../sandbox/sns/emulator.ts';
+import { type ApproveMode, type Progress, runSession } from '../demo/session.ts';
+import { type DemoSummary, summarise } from '../demo/summary.ts';
+import { CliError, EXIT, type ExitCode, type Io } from '../io.ts';
+import { renderReportHtml } from '../report/html.ts';
+import { EXAMPLE_POLICY_PATH, loadPolicyFile } from './policy.ts';
+
+export const DEMO_HELP = `Usage: vecguard demo [options]
+
+Runs vecguard's enforcement loop end to end on a local sandbox AWS loaded with a scenario: replays the
+scenario's recorded events (a VPC created while vecguard watches), then a scheduled sweep, and shows each
+approval request. Nothing leaves this machine.
+
+Options:
+  --scenario NAME     default | large | drift | declarative-policy, or a path to a scenario file (default: default)
+  --policy FILE       the policy to enforce (default: the commented example, examples/vecguard.policy.yaml)
+  --approve MODE      ask: show each approval request and wait for y/n (default in a terminal)
+                      all: approve everything · none: approve nothing; requests time out (default without a terminal)
+  --dry-run           plan and report everything; the sandbox receives no mutating call
+  --out DIR           where to write report.html, findings.json, notifications.jsonl, audit-log.jsonl
+                      (default: ./vecguard-out)
+  --json              end stdout with one line: the summary as JSON (schema: docs/cli.md)
+
+Examples:
+  vecguard demo
+  vecguard demo --approve all --json
+  vecguard demo --scenario drift --approve all
+  vecguard demo --dry-run --out /tmp/rehearsal
+`;
+
+const ACCOUNT = '111111111111';
+const REGION = 'us-east-1';
+/** Sandbox seconds per real second: a 10-minute enforce transition takes a second. */
+const SPEED = 600;
+
+/** The phases a person follows; Choice, Pass and Wait states are plumbing. */
+const PHASES: Readonly<Record<string, string>> = {
+  Inventory: 'inventory',
+  Audit: 'audit',
+  PublishFindings: 'publish findings',
+  Plan: 'plan',
+  ApplyAuto: 'apply',
+  RequestApproval: 'waiting for approval',
+  ApplyApproved: 'apply approved',
+  PollTransitions: 'waiting for AWS transitions',
+  Report: 'report',
+};
+
+function progressLine(p: Progress, names: ReadonlyMap<string, string>): string | undefined {
+  const phase = PHASES[p.state];
+  if (!phase) return undefined;
+  const where = p.detail ? ` · ${names.get(p.detail) ?? p.detail}` : '';
+  return `  iteration ${p.iteration + 1} · ${phase}${where}`;
+}
+
+function approvalText(a: Approval): string {
+  const lines = [
+    `Approval ${a.approvalId} — ${a.target.name ?? a.target.id} (${a.target.id}) · ${a.accountId} ${a.region}${a.dryRun ? ' · dry-run' : ''}`,
+    ...a.actions.map((x) => `  • ${x.summary}${x.risks.length ? ` [${x.risks.join(', ')}]` : ''}`),
+    `  monthly cost: ${formatUsd(a.monthlyCostUsd, true)}`,
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+function table(summary: DemoSummary): string {
+  const rows = summary.vpcs.map((v) => [
+    v.name,
+    `${v.before ?? '(new)'} → ${v.after}`,
+    String(v.actions.length),
+    v.remaining[0] ?? (v.exclusions.length ? `exclusions: ${v.exclusions.join(', ')}` : ''),
+  ]);
+  const header = ['VPC', 'verdict before → after', 'actions', 'left, and why'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const widthsCapped = widths.map((w, i) => (i === 3 ? Math.min(w, 90) : w));
+  const fmt = (r: string[]) =>
+    r
+      .map((c, i) => (i === 3 && c.length > 90 ? `${c.slice(0, 89)}…` : c.padEnd(widthsCapped[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  return [fmt(header), fmt(widthsCapped.map((w) => '─'.repeat(w))), ...rows.map(fmt)].join('\n');
+}
+
+export async function demoCommand(args: readonly string[], io: Io): Promise<ExitCode> {
+  const { values } = parseArgs({
+    args: [...args],
+    options: {
+      scenario: { type: 'string', default: 'default' },
+      policy: { type: 'string' },
+      approve: { type: 'string' },
+      'dry-run': { type: 'boolean', default: false },
+      out: { type: 'string', default: 'vecguard-out' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    io.stdout.write(DEMO_HELP);
+    return EXIT.ok;
+  }
+  const interactive = Boolean(io.stdin?.isTTY);
+  const approve = (values.approve ?? (interactive ? 'ask' : 'none')) as ApproveMode;
+  if (!['ask', 'all', 'none'].includes(approve)) {
+    throw new CliError(`--approve takes ask, all or none, got "${values.approve}"`);
+  }
+  if (approve === 'ask' && !io.stdin)
+    throw new CliError('--approve ask needs a terminal to answer in; use --approve all or none');
+  const policyFile = values.policy ? resolve(values.policy) : EXAMPLE_POLICY_PATH;
+  const policy = loadPolicyFile(policyFile);
+  const dryRun = values['dry-run'] || policy.dryRun;
+  const out = resolve(values.out);
+  const started = performance.now();
+  const status = io.stderr;
+
+  let loop: Awaited<ReturnType<typeof startLocalLoop>>;
+  try {
+    loop = await startLocalLoop({
+      scenario: values.scenario,
+      policyFile,
+      speed: SPEED,
+      dryRun,
+      // Transit Gateway encryption can take days on AWS; an hour of sandbox time keeps the demo short.
+      durations: { tgwEncryptionMs: 10 * 60_000 },
+    });
+  } catch (e) {
+    if (e instanceof ScenarioError) throw new CliError(e.message);
+    throw e;
+  }
+  const scenario = loop.full.scenario;
+  status.write(
+    `vecguard demo — scenario ${values.scenario}${scenario?.description ? `: ${scenario.description}` : ''}\n` +
+      `policy ${policyFile} · approvals: ${approve}${dryRun ? ' · DRY-RUN: nothing will change' : ''} · sandbox ${loop.full.sandbox.url}\n\n`,
+  );
+
+  // Names for progress lines, from the estate the sandbox was loaded with.
+  const names = new Map<string, string>();
+  for (const [key, id] of Object.entries(loop.full.sandbox.ec2.scenarioIds))
+    names.set(id, key.split('/').pop() ?? id);
+
+  const rl =
+    approve === 'ask' && io.stdin
+      ? createInterface({ input: io.stdin, output: status as NodeJS.WritableStream })
+      : undefined;
+  let lastLine = '';
+  let prompting = false;
+  const show = (line: string | undefined) => {
+    if (line === undefined || prompting || line === lastLine) return;
+    lastLine = line;
+    if (interactive) status.write(`\r\x1b[2K${line.slice(0, 150)}`);
+    else status.write(`${line}\n`);
+  };
+  const endLine = () => {
+    if (interactive && lastLine) status.write('\n');
+    lastLine = '';
+  };
+
+  let result: Awaited<ReturnType<typeof runSession>>;
+  try {
+    result = await runSession(
+      loop,
+      {
+        approve,
+        // ask: ten real minutes to answer; all: an hour of sandbox time (6 s) for the scripted approver;
+        // none: ten minutes of sandbox time (1 s), so that requests time out soon, as they would unanswered.
+        approvalTimeoutSeconds: approve === 'ask' ? 600 * SPEED : approve === 'all' ? 3600 : 600,
+        accountId: ACCOUNT,
+        region: REGION,
+      },
+      {
+        onRunStarted: (runId, label) => {
+          endLine();
+          status.write(`▶ ${label} (${runId})\n`);
+        },
+        onRunFinished: (_runId, label, runStatus) => {
+          endLine();
+          status.write(`${runStatus === 'SUCCEEDED' ? '✔' : '✖'} ${label}: ${runStatus.toLowerCase()}\n`);
+        },
+        onProgress: (p) => show(progressLine(p, names)),
+        ask: rl
+          ? async (approval) => {
+              prompting = true;
+              endLine();
+              status.write(approvalText(approval));
+              const answer = (await rl.question('Approve? [y/N] ')).trim().toLowerCase();
+              prompting = false;
+              return answer === 'y' || answer === 'yes';
+            }
+          : undefined,
+        onApprovalAnswered: (approval, decision) => {
+          if (approve === 'ask') return;
+          endLine();
+          status.write(
+            `  approval ${approval.approvalId} for ${approval.target.name ?? approval.target.id}: ${decision}\n`,
+          );
+        },
+      },
+    );
+  } finally {
+    rl?.close();
+  }
+  endLine();
+
+  const sandbox = loop.full.sandbox;
+  // vecguard's own changes: the recorded events replay people's calls with their own credentials.
+  const vecguardKey = sandbox.clientCredentials.accessKeyId;
+  const mutatingCalls = sandbox.calls
+    .query()
+    .filter((c) => c.service === 'ec2' && c.mutating && !c.dryRun && c.accessKeyId === vecguardKey).length;
+  const summary = summarise({
+    scenario: values.scenario,
+    dryRun,
+    approve,
+    runs: result.runs,
+    auditLog: result.auditLog,
+    mutatingCalls,
+    seconds: Math.round((performance.now() - started) / 100) / 10,
+  });
+
+  // The files a person keeps: the report page, and the raw records behind it.
+  const hub = sandbox.router.service('securityhub') as SecurityHubEmulator;
+  const sns = sandbox.router.service('sns') as SnsEmulator;
+  // As vecguard imported them (what Security Hub adds on its side, like Workflow, is left out).
+  const findings = hub.findings(ACCOUNT, REGION).map(parseStoredFinding);
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, 'findings.json'), `${JSON.stringify(findings, null, 2)}\n`);
+  writeFileSync(
+    join(out, 'notifications.jsonl'),
+    sns.published.map((m) => JSON.stringify(m)).join('\n') + (sns.published.length ? '\n' : ''),
+  );
+  writeFileSync(
+    join(out, 'audit-log.jsonl'),
+    result.auditLog.map((e) => JSON.stringify(e)).join('\n') + (result.auditLog.length ? '\n' : ''),
+  );
+  writeFileSync(
+    join(out, 'report.html'),
+    renderReportHtml({
+      summaries: result.runs.flatMap((r) => (r.summary ? [r.summary] : [])),
+      approvals: result.runs.flatMap((r) => r.approvals),
+      auditLog: result.auditLog,
+      findings,
+      ...(scenario ? { scenario: { name: values.scenario, description: scenario.description } } : {}),
+      generatedAt: new Date().toISOString(),
+      dryRun,
+    }),
+  );
+  await loop.stop();
+
+  const tgws = summary.transitGateways.map(
+    (t) => `Transit Gateway ${t.name ?? t.id}: encryption support ${t.encryptionSupport}`,
+  );
+  const failed = summary.runs.filter((r) => r.status !== 'SUCCEEDED');
+  io.stdout.write(
+    `\n${table(summary)}\n\n${tgws.join('\n')}${tgws.length ? '\n' : ''}` +
+      `approvals: ${summary.approvals.requested} requested, ${summary.approvals.approved} approved, ` +
+      `${summary.approvals.rejected} rejected, ${summary.approvals.expired} expired · ` +
+      `${summary.actions.applied} actions applied${dryRun ? ` (${summary.actions.dryRun} dry-run)` : ''}` +
+      `${summary.actions.failed ? ` · ${summary.actions.failed} FAILED` : ''} · ` +
+      `${summary.mutatingCalls} mutating calls · ${summary.seconds} s\n` +
+      `${failed.map((r) => `run ${r.runId} (${r.label}) ${r.status}: ${r.error ?? ''}\n`).join('')}` +
+      `files: ${join(values.out, 'report.html')}, findings.json, notifications.jsonl, audit-log.jsonl\n` +
+      (values.json ? `${JSON.stringify(summary)}\n` : ''),
+  );
+  return failed.length > 0 ? EXIT.aws : EXIT.ok;
+}

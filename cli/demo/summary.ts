@@ -1,0 +1,94 @@
+/**
+ * The demo's summary: every run of the session folded into one view per VPC (first "before", last "after",
+ * every action applied), Transit Gateways, approvals and the mutating calls the sandbox received. Its JSON
+ * form is the last line of `vecguard demo --json` (schema in docs/cli.md).
+ */
+import type { AuditEntry } from '../../functions/adapters/store/audit-log.ts';
+import type { VerdictKind } from '../../functions/domain/verdict.ts';
+import type { RunRecord } from './session.ts';
+
+export interface DemoVpc {
+  readonly name: string;
+  readonly vpcId: string;
+  readonly before: VerdictKind | null;
+  readonly after: VerdictKind;
+  /** Exclusions enabled at the end. */
+  readonly exclusions: readonly string[];
+  /** Actions applied (outcome `applied`), in order, in words. */
+  readonly actions: readonly string[];
+  /** What is left and why, when the VPC is not where the policy wants it. */
+  readonly remaining: readonly string[];
+}
+
+export interface DemoSummary {
+  readonly scenario: string;
+  readonly dryRun: boolean;
+  readonly approve: string;
+  readonly runs: readonly { runId: string; label: string; status: string; error?: string }[];
+  readonly vpcs: readonly DemoVpc[];
+  readonly transitGateways: readonly { id: string; name?: string; encryptionSupport: string }[];
+  readonly approvals: { requested: number; approved: number; rejected: number; expired: number };
+  readonly actions: { applied: number; dryRun: number; failed: number; refused: number };
+  /** Calls vecguard made that changed the estate (EC2, without DryRun); the replayed events are not counted. */
+  readonly mutatingCalls: number;
+  readonly seconds: number;
+}
+
+export function summarise(input: {
+  scenario: string;
+  dryRun: boolean;
+  approve: string;
+  runs: readonly RunRecord[];
+  auditLog: readonly AuditEntry[];
+  mutatingCalls: number;
+  seconds: number;
+}): DemoSummary {
+  const vpcs = new Map<string, DemoVpc>();
+  for (const run of input.runs) {
+    for (const v of run.summary?.vpcs ?? []) {
+      const earlier = vpcs.get(v.vpcId);
+      vpcs.set(v.vpcId, {
+        name: v.name,
+        vpcId: v.vpcId,
+        before: earlier ? earlier.before : v.before,
+        after: v.after,
+        exclusions: v.exclusions,
+        actions: [
+          ...(earlier?.actions ?? []),
+          ...v.actions.filter((a) => a.outcome === 'applied').map((a) => a.summary),
+        ],
+        remaining: v.remaining,
+      });
+    }
+  }
+  const last = [...input.runs].reverse().find((r) => r.summary)?.summary;
+  const approvals = input.runs.flatMap((r) => r.approvals);
+  const count = (outcome: string) => input.auditLog.filter((e) => e.outcome === outcome).length;
+  return {
+    scenario: input.scenario,
+    dryRun: input.dryRun,
+    approve: input.approve,
+    runs: input.runs.map((r) => ({
+      runId: r.runId,
+      label: r.label,
+      status: r.status,
+      ...(r.error ? { error: r.error } : {}),
+    })),
+    vpcs: [...vpcs.values()].sort((a, b) => a.name.localeCompare(b.name)),
+    transitGateways: last?.transitGateways ?? [],
+    approvals: {
+      requested: approvals.length,
+      approved: approvals.filter((a) => a.status === 'approved').length,
+      rejected: approvals.filter((a) => a.status === 'rejected').length,
+      expired: approvals.filter((a) => a.status === 'expired').length,
+    },
+    actions: {
+      applied: count('applied'),
+      dryRun: count('dry-run'),
+      failed: count('failed'),
+      refused: count('refused'),
+    },
+    mutatingCalls: input.mutatingCalls,
+    seconds: input.seconds,
+  };
+}

@@ -1,0 +1,99 @@
+/**
+ * `vecguard demo` as a user runs it: the real binary, no terminal (so approvals default to none), the
+ * summary read from the last line of stdout.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import type { DemoSummary } from '../../cli/demo/summary.ts';
+
+async function demo(...args: string[]) {
+  const out = mkdtempSync(join(tmpdir(), 'vecguard-demo-'));
+  const { stdout, stderr } = await promisify(execFile)(
+    process.execPath,
+    ['cli/bin/vecguard.ts', 'demo', '--json', '--out', out, ...args],
+    {
+      maxBuffer: 32 * 1024 * 1024,
+      env: { ...process.env, CI: 'true' },
+    },
+  );
+  const lines = stdout.trimEnd().split('\n');
+  return { summary: JSON.parse(lines.at(-1) ?? '{}') as DemoSummary, stdout, stderr, out };
+}
+
+const vpc = (s: DemoSummary, name: string) => s.vpcs.find((v) => v.name === name);
+
+describe('vecguard demo', () => {
+  it('--approve all takes the default estate where the loop issue says, and writes the files', async () => {
+    const { summary, out, stdout } = await demo('--approve', 'all');
+    expect(vpc(summary, 'payments')).toMatchObject({
+      before: 'READY_TO_ENFORCE',
+      after: 'ENFORCED',
+      exclusions: [],
+    });
+    expect(vpc(summary, 'analytics')).toMatchObject({ after: 'ENFORCED', exclusions: [] });
+    expect(vpc(summary, 'edge')?.after).toBe('ENFORCED_WITH_EXCLUSIONS');
+    expect([...(vpc(summary, 'edge')?.exclusions ?? [])].sort()).toEqual(['InternetGateway', 'NatGateway']);
+    expect(vpc(summary, 'fresh')).toMatchObject({ before: 'UNMONITORED', after: 'ENFORCED' });
+    expect(vpc(summary, 'legacy')?.after).toBe('BLOCKED');
+    expect(vpc(summary, 'legacy')?.actions.filter((a) => a.startsWith('move '))).toHaveLength(3);
+    expect(vpc(summary, 'inspection')?.after).toBe('BLOCKED');
+    expect(vpc(summary, 'shared')).toMatchObject({ after: 'EXEMPT', actions: [] });
+    expect(summary.transitGateways).toEqual([expect.objectContaining({ encryptionSupport: 'enabled' })]);
+    expect(summary.approvals).toMatchObject({
+      approved: summary.approvals.requested,
+      rejected: 0,
+      expired: 0,
+    });
+    expect(summary.mutatingCalls).toBeGreaterThan(10);
+    expect(summary.runs.every((r) => r.status === 'SUCCEEDED')).toBe(true);
+    for (const file of ['report.html', 'findings.json', 'notifications.jsonl', 'audit-log.jsonl']) {
+      expect(existsSync(join(out, file)), file).toBe(true);
+    }
+    const audit = readFileSync(join(out, 'audit-log.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { approvedBy: string });
+    expect(audit.length).toBe(summary.actions.applied);
+    expect(audit.every((e) => e.approvedBy.startsWith('arn:aws:'))).toBe(true);
+    expect(stdout).toMatch(/payments\s+READY_TO_ENFORCE → ENFORCED/);
+  }, 90_000);
+
+  it('without a terminal approvals default to none: no risky action is applied, every request expires', async () => {
+    const { summary } = await demo();
+    expect(summary.approve).toBe('none');
+    expect(summary.actions.applied).toBe(0);
+    expect(summary.mutatingCalls).toBe(0);
+    expect(summary.approvals.requested).toBeGreaterThan(0);
+    expect(summary.approvals.expired).toBe(summary.approvals.requested);
+  }, 90_000);
+
+  it('--dry-run changes nothing, even approving everything', async () => {
+    const { summary } = await demo('--dry-run', '--approve', 'all');
+    expect(summary.dryRun).toBe(true);
+    expect(summary.mutatingCalls).toBe(0);
+    expect(summary.actions.applied).toBe(0);
+    expect(summary.actions.dryRun).toBeGreaterThan(0);
+    expect(vpc(summary, 'payments')?.after).toBe('READY_TO_ENFORCE');
+  }, 90_000);
+
+  it('bad flags and a broken policy are one line with exit 2', async () => {
+    const run = (...args: string[]) =>
+      promisify(execFile)(process.execPath, ['cli/bin/vecguard.ts', 'demo', ...args]).then(
+        () => ({ code: 0, stderr: '' }),
+        (e: { code: number; stderr: string }) => e,
+      );
+    const badMode = await run('--approve', 'maybe');
+    expect(badMode).toMatchObject({
+      code: 2,
+      stderr: 'vecguard: --approve takes ask, all or none, got "maybe"\n',
+    });
+    const badPolicy = await run('--policy', 'package.json');
+    expect(badPolicy.code).toBe(2);
+    expect(badPolicy.stderr.trim().split('\n')).toHaveLength(1);
+    expect((await run('--scenario', 'nowhere')).stderr).toContain('scenario "nowhere" not found');
+  }, 30_000);
+});
