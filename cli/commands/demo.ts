@@ -77,7 +77,8 @@ function table(summary: DemoSummary): string {
     v.name,
     `${v.before ?? '(new)'} → ${v.after}`,
     String(v.actions.length),
-    v.remaining[0] ?? (v.exclusions.length ? `exclusions: ${v.exclusions.join(', ')}` : ''),
+    // The last line is the most actionable: guidance comes after the reasons.
+    v.remaining.at(-1) ?? (v.exclusions.length ? `exclusions: ${v.exclusions.join(', ')}` : ''),
   ]);
   const header = ['VPC', 'verdict before → after', 'actions', 'left, and why'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));

@@ -125,7 +125,9 @@ describe('ApprovalStore against the sandbox DynamoDB', () => {
   it('a task Step Functions timed out closes its approval even before the stored expiry, and only once', async () => {
     const input = request();
     await approvals.createApproval(input);
-    expect(await approvals.closeTimedOut(input.approvalId, BEFORE_EXPIRY)).toMatchObject({ status: 'expired' });
+    expect(await approvals.closeTimedOut(input.approvalId, BEFORE_EXPIRY)).toMatchObject({
+      status: 'expired',
+    });
     await expect(approvals.closeTimedOut(input.approvalId, BEFORE_EXPIRY)).rejects.toBeInstanceOf(
       ApprovalAlreadyDecidedError,
     );
@@ -140,8 +142,12 @@ describe('ApprovalStore against the sandbox DynamoDB', () => {
     await approvals.decide(first.approvalId, { approved: true, approver: ALICE, now: BEFORE_EXPIRY });
     const all = await approvals.listForRun(first.runId, { accountId: first.accountId, region: first.region });
     expect(all.map((a) => [a.approvalId, a.status])).toContainEqual([first.approvalId, 'approved']);
-    expect(await approvals.listForRun(first.runId, { accountId: first.accountId, region: 'eu-west-1' })).toEqual([]);
-    expect(await approvals.listForRun('another-run', { accountId: first.accountId, region: first.region })).toEqual([]);
+    expect(
+      await approvals.listForRun(first.runId, { accountId: first.accountId, region: 'eu-west-1' }),
+    ).toEqual([]);
+    expect(
+      await approvals.listForRun('another-run', { accountId: first.accountId, region: first.region }),
+    ).toEqual([]);
   });
 
   it('a rejection is recorded with who and why', async () => {
