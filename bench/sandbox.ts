@@ -116,7 +116,7 @@ client.destroy();
 server.stdin?.end();
 
 const lines = [
-  `scenario large (1,000 VPCs), ${CONCURRENCY} in flight, ${DURATION_MS / 1000}s per measurement, throttling off`,
+  `scenario large (4,000 VPCs), ${CONCURRENCY} in flight, ${DURATION_MS / 1000}s per measurement, throttling off`,
   `replayed SDK requests (sandbox alone):  ${Math.round(raw)} calls/s`,
   `real EC2Client in the load process:     ${Math.round(sdk)} calls/s  (client/sandbox = ${(sdk / raw).toFixed(2)})`,
 ];

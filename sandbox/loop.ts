@@ -44,6 +44,14 @@ export interface LocalLoopOptions {
   readonly speed?: number;
   readonly dryRun?: boolean;
   readonly throttle?: boolean;
+  /** Seed of the injected faults' randomness, so a run with an error rate replays identically. */
+  readonly faultSeed?: number;
+  /**
+   * With `throttle`: EC2's buckets refill this many times faster than EC2's documented rates, in real time
+   * whatever `speed` is, and the handlers' client-side limiter is sized with the same factor (benchmarks use
+   * it to keep a large sweep short). Absent: the buckets refill on the sandbox clock (× `speed`).
+   */
+  readonly throttleSpeed?: number;
   readonly port?: number;
   /** Handler log level (Powertools); default SILENT so the demo's output stays readable. */
   readonly logLevel?: string;
@@ -54,6 +62,8 @@ export interface LocalLoopOptions {
 export interface RunOptions {
   readonly accountId?: string;
   readonly region?: string;
+  /** The member-account role the handlers assume for the scope (null: the sandbox's default credentials). */
+  readonly roleArn?: string | null;
   readonly vpcIds?: readonly string[] | null;
   readonly maxIterations?: number;
   /** Sandbox seconds; the poll wait is pinned to real milliseconds because SecondsPath cannot be scaled. */
@@ -106,7 +116,12 @@ export async function startLocalLoop(options: LocalLoopOptions): Promise<LocalLo
     port: options.port ?? 0,
     ...(options.scenario ? { scenario: options.scenario } : {}),
     clock: { speed },
-    throttle: { enabled: options.throttle ?? false },
+    throttle: {
+      enabled: options.throttle ?? false,
+      // The sandbox refills on its own clock (× speed); divide so that the refill is throttleSpeed × EC2's in real time.
+      ...(options.throttleSpeed === undefined ? {} : { speed: options.throttleSpeed / speed }),
+    },
+    ...(options.faultSeed === undefined ? {} : { faultSeed: options.faultSeed }),
     ...(options.durations ? { ec2: { durations: options.durations } } : {}),
     extraServices: [emulatorFactory],
   });
@@ -122,6 +137,8 @@ export async function startLocalLoop(options: LocalLoopOptions): Promise<LocalLo
     POWERTOOLS_TRACE_ENABLED: 'false',
     ...(options.dryRun === undefined ? {} : { VECGUARD_DRY_RUN: String(options.dryRun) }),
   });
+  if (options.throttleSpeed === undefined) delete process.env.VECGUARD_EC2_RATE_SCALE;
+  else process.env.VECGUARD_EC2_RATE_SCALE = String(options.throttleSpeed);
   const clientConfig = {
     endpoint: sandbox.url,
     region: sandbox.region,
@@ -173,7 +190,7 @@ export async function startLocalLoop(options: LocalLoopOptions): Promise<LocalLo
             runId,
             accountId: run.accountId ?? '111111111111',
             region: run.region ?? sandbox.region,
-            roleArn: null,
+            roleArn: run.roleArn ?? null,
             vpcIds: run.vpcIds ?? null,
             maxIterations: run.maxIterations ?? 6,
             pollSeconds: run.pollSeconds ?? 30,

@@ -67,7 +67,7 @@ function approvalText(a: Approval): string {
   const lines = [
     `Approval ${a.approvalId} — ${a.target.name ?? a.target.id} (${a.target.id}) · ${a.accountId} ${a.region}${a.dryRun ? ' · dry-run' : ''}`,
     ...a.actions.map((x) => `  • ${x.summary}${x.risks.length ? ` [${x.risks.join(', ')}]` : ''}`),
-    `  monthly cost: ${formatUsd(a.monthlyCostUsd, true)}`,
+    `  monthly cost: ${formatUsd(a.monthlyCostUsd, true)} · unanswered, it counts as "no" at ${a.expiresAt.slice(11, 16)} UTC`,
   ];
   return `${lines.join('\n')}\n`;
 }
@@ -186,6 +186,7 @@ export async function demoCommand(args: readonly string[], io: Io): Promise<Exit
           status.write(`${runStatus === 'SUCCEEDED' ? '✔' : '✖'} ${label}: ${runStatus.toLowerCase()}\n`);
         },
         onProgress: (p) => show(progressLine(p, names)),
+        onResourceCreated: (id, name) => names.set(id, name),
         ask: rl
           ? async (approval) => {
               prompting = true;

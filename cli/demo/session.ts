@@ -27,6 +27,8 @@ export interface SessionCallbacks {
   /** `ask` mode: resolves true to approve, false to reject. */
   ask?(approval: Approval): Promise<boolean>;
   onApprovalAnswered?(approval: Approval, decision: 'approved' | 'rejected' | 'left to time out'): void;
+  /** A replayed event created a resource: its id and name, for progress lines. */
+  onResourceCreated?(id: string, name: string): void;
 }
 
 export interface SessionOptions {
@@ -158,6 +160,8 @@ export async function runSession(
     // Recorded API calls, delivered as CloudTrail would: classified like the on-event Lambda does.
     for (const recorded of eventsOfPhase(events, 'before-sweep').cloudTrail) {
       const delivered = await replayCloudTrail(loop.full.sandbox, recorded);
+      const created = (delivered.detail.responseElements.vpc as { vpcId?: string } | undefined)?.vpcId;
+      if (created) callbacks.onResourceCreated?.(created, recorded.vpc.name);
       const decision = classifyEvent(delivered);
       if (decision.kind !== 'run') continue;
       for (const trigger of decision.triggers) {

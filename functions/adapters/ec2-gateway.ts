@@ -1,6 +1,7 @@
 /**
  * The EC2 gateway: the one door through which vecguard calls EC2. It
- * - rate-limits every HTTP attempt (retries included) with a client-side bucket per action,
+ * - rate-limits every HTTP attempt (retries included) with a client-side bucket per action, taking the token
+ *   just before the attempt leaves (a few calls per action in flight),
  * - leaves retries to the SDK's adaptive retry mode (backoff with jitter on throttling and 5xx),
  * - sends mutating calls with `DryRun=true` in dry-run mode and reports "would have succeeded",
  * - counts calls per action, mutating calls and throttled responses, for reports and benchmarks.
@@ -61,19 +62,22 @@ export class Ec2Gateway {
     this.client.middlewareStack.add(
       (next, context) => async (args) => {
         const action = actionOf(context.commandName);
-        if (limiter) await limiter.acquire(action);
-        stats.byAction[action] = (stats.byAction[action] ?? 0) + 1;
-        stats.total += 1;
-        if (!isReadAction(action)) {
-          stats.mutating += 1;
-          if ((args.input as { DryRun?: boolean } | undefined)?.DryRun) stats.dryRun += 1;
-        }
-        try {
-          return await next(args);
-        } catch (e) {
-          if ((e as { name?: string }).name === 'RequestLimitExceeded') stats.throttled += 1;
-          throw e;
-        }
+        const send = async () => {
+          stats.byAction[action] = (stats.byAction[action] ?? 0) + 1;
+          stats.total += 1;
+          if (!isReadAction(action)) {
+            stats.mutating += 1;
+            if ((args.input as { DryRun?: boolean } | undefined)?.DryRun) stats.dryRun += 1;
+          }
+          try {
+            return await next(args);
+          } catch (e) {
+            if ((e as { name?: string }).name === 'RequestLimitExceeded') stats.throttled += 1;
+            throw e;
+          }
+        };
+        // The limiter caps the action's calls in flight, so a token is taken just before its call leaves.
+        return limiter ? limiter.run(action, send) : send();
       },
       { step: 'finalizeRequest', priority: 'low', name: 'vecguardRateLimitAndCount', override: true },
     );

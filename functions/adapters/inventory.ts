@@ -130,121 +130,14 @@ export async function readInventory(ec2: Ec2Gateway, scope: InventoryScope): Pro
   const vpcControl = (vpcId: string, fromVpc: VpcEncryptionControl | undefined) =>
     controlOf(controlByVpc.get(vpcId) ?? fromVpc);
 
-  const [instances, enis, tgws, tgwAttachments, peerings, igws, eigws, nats, vgws, flowLogs] =
-    await Promise.all([
-      allPages(
-        (NextToken) =>
-          ec2.read<DescribeInstancesResult>(
-            new DescribeInstancesCommand({ MaxResults: 1000, NextToken, Filters: vpcFilter(only) }),
-          ),
-        (p) => p.Reservations?.flatMap((r) => r.Instances ?? []),
-      ),
-      allPages(
-        (NextToken) =>
-          ec2.read<DescribeNetworkInterfacesResult>(
-            new DescribeNetworkInterfacesCommand({ MaxResults: 1000, NextToken, Filters: vpcFilter(only) }),
-          ),
-        (p) => p.NetworkInterfaces,
-      ),
-      allPages(
-        (NextToken) =>
-          ec2.read<DescribeTransitGatewaysResult>(
-            new DescribeTransitGatewaysCommand({ MaxResults: 1000, NextToken }),
-          ),
-        (p) => p.TransitGateways,
-      ),
-      allPages(
-        (NextToken) =>
-          ec2.read<DescribeTransitGatewayAttachmentsResult>(
-            new DescribeTransitGatewayAttachmentsCommand({ MaxResults: 1000, NextToken }),
-          ),
-        (p) => p.TransitGatewayAttachments,
-      ),
-      allPages(
-        (NextToken) =>
-          ec2.read<DescribeVpcPeeringConnectionsResult>(
-            new DescribeVpcPeeringConnectionsCommand({ MaxResults: 1000, NextToken }),
-          ),
-        (p) => p.VpcPeeringConnections,
-      ),
-      allPages(
-        (NextToken) =>
-          ec2.read<DescribeInternetGatewaysResult>(
-            new DescribeInternetGatewaysCommand({
-              MaxResults: 1000,
-              NextToken,
-              Filters: vpcFilter(only, 'attachment.vpc-id'),
-            }),
-          ),
-        (p) => p.InternetGateways,
-      ),
-      allPages(
-        (NextToken) =>
-          ec2.read<DescribeEgressOnlyInternetGatewaysResult>(
-            new DescribeEgressOnlyInternetGatewaysCommand({ MaxResults: 255, NextToken }),
-          ),
-        (p) => p.EgressOnlyInternetGateways,
-      ),
-      allPages(
-        (NextToken) =>
-          ec2.read<DescribeNatGatewaysResult>(
-            new DescribeNatGatewaysCommand({ MaxResults: 1000, NextToken, Filter: vpcFilter(only) }),
-          ),
-        (p) => p.NatGateways,
-      ),
-      // DescribeVpnGateways is not paginated.
-      ec2
-        .read<DescribeVpnGatewaysResult>(
-          new DescribeVpnGatewaysCommand({ Filters: vpcFilter(only, 'attachment.vpc-id') }),
-        )
-        .then((r) => r.VpnGateways ?? []),
-      allPages(
-        (NextToken) =>
-          ec2.read<DescribeFlowLogsResult>(
-            new DescribeFlowLogsCommand({
-              MaxResults: 1000,
-              NextToken,
-              Filter: vpcFilter(only, 'resource-id'),
-            }),
-          ),
-        (p) => p.FlowLogs,
-      ),
-    ]);
-
-  // Instance types: the ones in use plus every type that can encrypt in transit (the candidates for a move).
-  const inUse = [
-    ...new Set(instances.map((i) => i.InstanceType as string | undefined).filter((t): t is string => !!t)),
-  ].sort();
-  const typePages = await Promise.all([
-    ...chunk(inUse, 100).map((types) =>
-      allPages(
-        (NextToken) =>
-          ec2.read<DescribeInstanceTypesResult>(
-            new DescribeInstanceTypesCommand({ InstanceTypes: types as _InstanceType[], NextToken }),
-          ),
-        (p) => p.InstanceTypes,
-      ),
-    ),
-    allPages(
-      (NextToken) =>
-        ec2.read<DescribeInstanceTypesResult>(
-          new DescribeInstanceTypesCommand({
-            MaxResults: 100,
-            NextToken,
-            Filters: [{ Name: 'network-info.encryption-in-transit-supported', Values: ['true'] }],
-          }),
-        ),
-      (p) => p.InstanceTypes,
-    ),
-  ]);
-  const typeInfo = new Map(typePages.flat().map((t) => [t.InstanceType as string, t]));
-
-  // Blockers decide between READY_TO_ENFORCE and BLOCKED, which only exists for a VPC in monitor.
+  // Blockers decide between READY_TO_ENFORCE and BLOCKED, which only exists for a VPC in monitor. They need
+  // only the VPCs and their controls, and they are the calls that wait on EC2's bucket (one per VPC in
+  // monitor): start them now, so that the other lists are read while they wait.
   const monitored = vpcs.filter((v) => {
     const c = vpcControl(v.VpcId ?? '', v.EncryptionControl);
     return c !== null && c.mode === 'monitor';
   });
-  const blockerLists = await Promise.all(
+  const blockersRead = Promise.all(
     monitored.map(async (v) => {
       const vpcId = v.VpcId as string;
       const raw = await allPages(
@@ -269,6 +162,138 @@ export async function readInventory(ec2: Ec2Gateway, scope: InventoryScope): Pro
       return [vpcId, blockers] as const;
     }),
   );
+  const instancesRead = allPages(
+    (NextToken) =>
+      ec2.read<DescribeInstancesResult>(
+        new DescribeInstancesCommand({ MaxResults: 1000, NextToken, Filters: vpcFilter(only) }),
+      ),
+    (p) => p.Reservations?.flatMap((r) => r.Instances ?? []),
+  );
+  // Instance types: every type that can encrypt in transit (the candidates for a move) plus the types in use
+  // that are not among them.
+  const capableRead = allPages(
+    (NextToken) =>
+      ec2.read<DescribeInstanceTypesResult>(
+        new DescribeInstanceTypesCommand({
+          MaxResults: 100,
+          NextToken,
+          Filters: [{ Name: 'network-info.encryption-in-transit-supported', Values: ['true'] }],
+        }),
+      ),
+    (p) => p.InstanceTypes,
+  );
+  const typesRead = Promise.all([instancesRead, capableRead]).then(async ([instances, capable]) => {
+    const known = new Set(capable.map((t) => t.InstanceType as string | undefined));
+    const inUse = [
+      ...new Set(
+        instances
+          .map((i) => i.InstanceType as string | undefined)
+          .filter((t): t is string => !!t && !known.has(t)),
+      ),
+    ].sort();
+    const inUsePages = await Promise.all(
+      chunk(inUse, 100).map((types) =>
+        allPages(
+          (NextToken) =>
+            ec2.read<DescribeInstanceTypesResult>(
+              new DescribeInstanceTypesCommand({ InstanceTypes: types as _InstanceType[], NextToken }),
+            ),
+          (p) => p.InstanceTypes,
+        ),
+      ),
+    );
+    return [...capable, ...inUsePages.flat()];
+  });
+  const [
+    blockerLists,
+    instances,
+    enis,
+    tgws,
+    tgwAttachments,
+    peerings,
+    igws,
+    eigws,
+    nats,
+    vgws,
+    flowLogs,
+    typePages,
+  ] = await Promise.all([
+    blockersRead,
+    instancesRead,
+    allPages(
+      (NextToken) =>
+        ec2.read<DescribeNetworkInterfacesResult>(
+          new DescribeNetworkInterfacesCommand({ MaxResults: 1000, NextToken, Filters: vpcFilter(only) }),
+        ),
+      (p) => p.NetworkInterfaces,
+    ),
+    allPages(
+      (NextToken) =>
+        ec2.read<DescribeTransitGatewaysResult>(
+          new DescribeTransitGatewaysCommand({ MaxResults: 1000, NextToken }),
+        ),
+      (p) => p.TransitGateways,
+    ),
+    allPages(
+      (NextToken) =>
+        ec2.read<DescribeTransitGatewayAttachmentsResult>(
+          new DescribeTransitGatewayAttachmentsCommand({ MaxResults: 1000, NextToken }),
+        ),
+      (p) => p.TransitGatewayAttachments,
+    ),
+    allPages(
+      (NextToken) =>
+        ec2.read<DescribeVpcPeeringConnectionsResult>(
+          new DescribeVpcPeeringConnectionsCommand({ MaxResults: 1000, NextToken }),
+        ),
+      (p) => p.VpcPeeringConnections,
+    ),
+    allPages(
+      (NextToken) =>
+        ec2.read<DescribeInternetGatewaysResult>(
+          new DescribeInternetGatewaysCommand({
+            MaxResults: 1000,
+            NextToken,
+            Filters: vpcFilter(only, 'attachment.vpc-id'),
+          }),
+        ),
+      (p) => p.InternetGateways,
+    ),
+    allPages(
+      (NextToken) =>
+        ec2.read<DescribeEgressOnlyInternetGatewaysResult>(
+          new DescribeEgressOnlyInternetGatewaysCommand({ MaxResults: 255, NextToken }),
+        ),
+      (p) => p.EgressOnlyInternetGateways,
+    ),
+    allPages(
+      (NextToken) =>
+        ec2.read<DescribeNatGatewaysResult>(
+          new DescribeNatGatewaysCommand({ MaxResults: 1000, NextToken, Filter: vpcFilter(only) }),
+        ),
+      (p) => p.NatGateways,
+    ),
+    // DescribeVpnGateways is not paginated.
+    ec2
+      .read<DescribeVpnGatewaysResult>(
+        new DescribeVpnGatewaysCommand({ Filters: vpcFilter(only, 'attachment.vpc-id') }),
+      )
+      .then((r) => r.VpnGateways ?? []),
+    allPages(
+      (NextToken) =>
+        ec2.read<DescribeFlowLogsResult>(
+          new DescribeFlowLogsCommand({
+            MaxResults: 1000,
+            NextToken,
+            Filter: vpcFilter(only, 'resource-id'),
+          }),
+        ),
+      (p) => p.FlowLogs,
+    ),
+    typesRead,
+  ]);
+  const typeInfo = new Map(typePages.map((t) => [t.InstanceType as string, t]));
+
   const blockersByVpc = new Map(blockerLists);
   const vpcIds = new Set(vpcs.map((v) => v.VpcId));
 

@@ -12,6 +12,7 @@ import { STSClient } from '@aws-sdk/client-sts';
 import type { PollSettings } from '../adapters/actions/types.ts';
 import { Ec2Gateway } from '../adapters/ec2-gateway.ts';
 import { assumeScopeCredentials, roleSessionName } from '../adapters/identity.ts';
+import { ActionRateLimiter, EC2_BUCKETS } from '../adapters/rate-limit.ts';
 import { ApprovalStore } from '../adapters/store/approvals.ts';
 import { AuditLog } from '../adapters/store/audit-log.ts';
 import { BlobStore } from '../adapters/store/blob-store.ts';
@@ -59,6 +60,19 @@ function pollFromEnv(env: NodeJS.ProcessEnv): PollSettings | undefined {
   return Number.isFinite(intervalMs) && intervalMs > 0 ? { intervalMs, maxTries: 200 } : undefined;
 }
 
+/**
+ * VECGUARD_EC2_RATE_SCALE: the account's EC2 buckets refill this many times faster than the documented rates
+ * (raised limits, or the sandbox's throttle `speed` in benchmarks); burst sizes stay as documented.
+ */
+function ec2BucketsFromEnv(env: NodeJS.ProcessEnv) {
+  const scale = Number(env.VECGUARD_EC2_RATE_SCALE);
+  if (env.VECGUARD_EC2_RATE_SCALE === undefined || !(Number.isFinite(scale) && scale > 0)) return undefined;
+  return {
+    read: { ...EC2_BUCKETS.read, refillPerSecond: EC2_BUCKETS.read.refillPerSecond * scale },
+    write: { ...EC2_BUCKETS.write, refillPerSecond: EC2_BUCKETS.write.refillPerSecond * scale },
+  };
+}
+
 export function buildDeps(env: NodeJS.ProcessEnv = process.env): Deps {
   const cfg = config();
   const policy = loadPolicy(cfg.policyFile);
@@ -67,6 +81,7 @@ export function buildDeps(env: NodeJS.ProcessEnv = process.env): Deps {
   const hubs = new Map<string, SecurityHubClient>();
   const dryRun = cfg.dryRun ?? policy.dryRun;
   const actionPoll = pollFromEnv(env);
+  const ec2Buckets = ec2BucketsFromEnv(env);
   return {
     config: cfg,
     policy,
@@ -96,7 +111,11 @@ export function buildDeps(env: NodeJS.ProcessEnv = process.env): Deps {
         maxAttempts: 8,
         ...(credentials ? { credentials } : {}),
       });
-      return new Ec2Gateway({ client, dryRun });
+      return new Ec2Gateway({
+        client,
+        dryRun,
+        ...(ec2Buckets ? { limiter: new ActionRateLimiter({ buckets: ec2Buckets }) } : {}),
+      });
     },
     now: () => new Date(),
     ...(actionPoll ? { actionPoll } : {}),

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { INSTANCE_TYPES } from '#sandbox/ec2/catalogue.ts';
 import { loadScenarioFile } from '#sandbox/scenarios/index.ts';
 import { loadPolicyFile } from '../../cli/commands/policy.ts';
 import { Ec2Gateway } from '../../functions/adapters/ec2-gateway.ts';
@@ -95,5 +96,55 @@ describe('inventory of the default scenario, read through the real EC2 client', 
   it('makes no mutating call while reading', () => {
     expect(gateway.stats.mutating).toBe(0);
     expect(h.sandbox.calls.query().filter((c) => c.mutating)).toEqual([]);
+  });
+});
+
+describe('inventory: the fewest calls, and the paced ones first', () => {
+  let h: Ec2Harness;
+  beforeAll(async () => {
+    h = await startEc2Harness({ ec2: { scenario: loadScenarioFile('default').estate } });
+  });
+  afterAll(() => h.sandbox.stop());
+  const read = (gateway: Ec2Gateway) =>
+    readInventory(gateway, { accountId: ACCOUNT, region: REGION, takenAt: '2026-11-24T00:00:00.000Z' });
+
+  it('asks for blockers without waiting for the other lists (EC2 paces the blocker calls)', async () => {
+    // DescribeInstances answers late; the blocker calls, which need only the VPCs and their controls, go first.
+    const rule = h.sandbox.faults.add({ service: 'ec2', action: 'DescribeInstances', latencyMs: 500 });
+    const since = h.sandbox.calls.lastSeq;
+    try {
+      await read(new Ec2Gateway({ client: h.ec2, limiter: null }));
+    } finally {
+      h.sandbox.faults.remove(rule.id);
+    }
+    const answered = (action: string) =>
+      h.sandbox.calls.query({ service: 'ec2', action, sinceSeq: since }).map((c) => c.seq);
+    const blockers = answered('GetVpcResourcesBlockingEncryptionEnforcement');
+    expect(blockers).toHaveLength(2);
+    expect(Math.max(...blockers)).toBeLessThan(Math.min(...answered('DescribeInstances')));
+  });
+
+  it('asks for the types in use only when the capable list lacks them', async () => {
+    const gateway = new Ec2Gateway({ client: h.ec2, limiter: null });
+    const snapshot = await read(gateway);
+    const capable = [...INSTANCE_TYPES.values()].filter((t) => t.encryptionInTransitSupported).length;
+    // The capable catalogue in pages of 100, and one call for the default estate's non-capable types.
+    expect(gateway.stats.byAction.DescribeInstanceTypes).toBe(Math.ceil(capable / 100) + 1);
+    const inUse = new Set(snapshot.instances.map((i) => i.instanceType));
+    expect(snapshot.instanceTypes.filter((t) => inUse.has(t.instanceType))).toHaveLength(inUse.size);
+
+    // payments runs only capable types (m6i): the capable list already describes them.
+    const payments = snapshot.vpcs.find((v) => v.tags.Name === 'payments')?.vpcId as string;
+    const narrowed = new Ec2Gateway({ client: h.ec2, limiter: null });
+    const one = await readInventory(narrowed, {
+      accountId: ACCOUNT,
+      region: REGION,
+      takenAt: '2026-11-24T00:00:00.000Z',
+      vpcIds: [payments],
+    });
+    expect(narrowed.stats.byAction.DescribeInstanceTypes).toBe(Math.ceil(capable / 100));
+    expect(one.instanceTypes.find((t) => t.instanceType === 'm6i.large')).toMatchObject({
+      encryptionInTransitSupported: true,
+    });
   });
 });

@@ -60,7 +60,8 @@ describe('client-side EC2 rate limiting', () => {
   it('keeps one bucket per action, so a busy action does not slow another', async () => {
     const clock = fakeClock();
     const limiter = new ActionRateLimiter({ clock });
-    for (let i = 0; i < EC2_BUCKETS.write.capacity; i++) await limiter.acquire('ModifyVpcEncryptionControl');
+    const burst = limiter.burstOf('ModifyVpcEncryptionControl');
+    for (let i = 0; i < burst; i++) await limiter.acquire('ModifyVpcEncryptionControl');
     await limiter.acquire('CreateVpcEncryptionControl');
     await limiter.acquire('DescribeVpcs');
     expect(clock.t).toBe(0);
@@ -83,5 +84,117 @@ describe('client-side EC2 rate limiting', () => {
     await Promise.all([0, 1, 2, 3].map((i) => bucket.take().then(() => order.push(i))));
     expect(order).toEqual([0, 1, 2, 3]);
     expect(clock.t).toBe(300);
+  });
+
+  it('keeps room in the client bucket for the calls that may be on their way', () => {
+    const limiter = new ActionRateLimiter({ maxInFlight: 8 });
+    expect(limiter.inFlightOf('DescribeVpcs')).toBe(8);
+    expect(limiter.burstOf('DescribeVpcs')).toBe(EC2_BUCKETS.read.capacity - 8);
+    expect(limiter.burstOf('ModifyVpcEncryptionControl')).toBe(EC2_BUCKETS.write.capacity - 8);
+    // A small share never gives more than half its bucket to calls in flight.
+    const small = new ActionRateLimiter({ share: 0.05, maxInFlight: 8 });
+    expect(small.sizeOf('ModifyVpcEncryptionControl').capacity).toBe(2);
+    expect(small.inFlightOf('ModifyVpcEncryptionControl')).toBe(1);
+    expect(small.burstOf('ModifyVpcEncryptionControl')).toBe(1);
+    expect(() => new ActionRateLimiter({ maxInFlight: 0 })).toThrow(/maxInFlight/);
+  });
+
+  it('run caps the calls of one action in flight, not those of another', async () => {
+    const clock = fakeClock();
+    const limiter = new ActionRateLimiter({ clock, maxInFlight: 3 });
+    let inFlight = 0;
+    let most = 0;
+    const answers: (() => void)[] = [];
+    const call = () =>
+      new Promise<void>((resolve) => {
+        inFlight += 1;
+        most = Math.max(most, inFlight);
+        answers.push(() => {
+          inFlight -= 1;
+          resolve();
+        });
+      });
+    const calls = Array.from({ length: 10 }, () => limiter.run('DescribeVpcs', call));
+    await new Promise((r) => setTimeout(r, 0));
+    expect(inFlight).toBe(3);
+    // Another action is not held up by the busy one.
+    await limiter.run('DescribeSubnets', async () => undefined);
+    while (answers.length > 0) {
+      answers.shift()?.();
+      await new Promise((r) => setTimeout(r, 0));
+    }
+    await Promise.all(calls);
+    expect(most).toBe(3);
+  });
+
+  it('run frees the slot when the call fails', async () => {
+    const limiter = new ActionRateLimiter({ clock: fakeClock(), maxInFlight: 1 });
+    await expect(
+      limiter.run('DescribeVpcs', async () => {
+        throw new Error('RequestLimitExceeded');
+      }),
+    ).rejects.toThrow('RequestLimitExceeded');
+    await expect(limiter.run('DescribeVpcs', async () => 'next')).resolves.toBe('next');
+  });
+
+  it('EC2 never refuses a call, however late calls arrive', async () => {
+    // A discrete-event simulation: EC2's bucket and the client's refill at the same rate on one clock; each
+    // call reaches EC2 after its own delay and holds its slot until then. Time moves only from event to event.
+    await fc.assert(
+      fc.asyncProperty(
+        // Mostly instant calls, some held up for up to 10 s (a busy event loop, a slow network).
+        fc.array(
+          fc.oneof(
+            { weight: 19, arbitrary: fc.constant(0) },
+            { weight: 1, arbitrary: fc.integer({ min: 1, max: 10_000 }) },
+          ),
+          { minLength: 60, maxLength: 300 },
+        ),
+        fc.integer({ min: 1, max: 12 }),
+        async (delays, maxInFlight) => {
+          const events: { at: number; seq: number; fire: () => void }[] = [];
+          let seq = 0;
+          const at = (ms: number, fire: () => void) => events.push({ at: clock.t + ms, seq: seq++, fire });
+          const clock: Clock & { t: number } = {
+            t: 0,
+            now: () => clock.t,
+            sleep: (ms) => new Promise<void>((resolve) => at(ms, resolve)),
+          };
+          const size = { capacity: 30, refillPerSecond: 10 };
+          const limiter = new ActionRateLimiter({ clock, maxInFlight, buckets: { read: size } });
+          let ec2Tokens = size.capacity;
+          let ec2At = 0;
+          let refused = 0;
+          const arrive = () => {
+            ec2Tokens = Math.min(
+              size.capacity,
+              ec2Tokens + ((clock.t - ec2At) / 1000) * size.refillPerSecond,
+            );
+            ec2At = clock.t;
+            if (ec2Tokens >= 1 - 1e-9) ec2Tokens -= 1;
+            else refused += 1;
+          };
+          let done = 0;
+          for (const delay of delays) {
+            void limiter
+              .run('DescribeVpcs', () => new Promise<void>((resolve) => at(delay, resolve)).then(arrive))
+              .then(() => {
+                done += 1;
+              });
+          }
+          const settle = () => new Promise((r) => setImmediate(r));
+          while (done < delays.length) {
+            await settle();
+            events.sort((a, b) => a.at - b.at || a.seq - b.seq);
+            const next = events.shift();
+            if (!next) break;
+            clock.t = next.at;
+            next.fire();
+          }
+          return done === delays.length && refused === 0;
+        },
+      ),
+      { numRuns: 100 },
+    );
   });
 });
