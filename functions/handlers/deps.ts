@@ -35,7 +35,8 @@ export interface Deps {
   readonly auditLog: AuditLog;
   readonly sns: SNSClient;
   readonly sts: STSClient;
-  securityHub(region: string): SecurityHubClient;
+  /** Security Hub for the scope: findings are imported into the scope's own account, so with its role. */
+  securityHubFor(scope: Scope): Promise<SecurityHubClient>;
   /** An EC2 gateway for the scope: its Region, its member-account role when it has one, dry-run as set. */
   ec2For(scope: Scope): Promise<Ec2Gateway>;
   readonly now: () => Date;
@@ -73,6 +74,12 @@ function ec2BucketsFromEnv(env: NodeJS.ProcessEnv) {
   };
 }
 
+/** VECGUARD_EC2_RATE_SHARE: the part (0 < share ≤ 1) of each EC2 bucket one worker may use. */
+function shareFromEnv(env: NodeJS.ProcessEnv): number {
+  const share = Number(env.VECGUARD_EC2_RATE_SHARE ?? 1);
+  return Number.isFinite(share) && share > 0 && share <= 1 ? share : 1;
+}
+
 export function buildDeps(env: NodeJS.ProcessEnv = process.env): Deps {
   const cfg = config();
   const policy = loadPolicy(cfg.policyFile);
@@ -82,6 +89,22 @@ export function buildDeps(env: NodeJS.ProcessEnv = process.env): Deps {
   const dryRun = cfg.dryRun ?? policy.dryRun;
   const actionPoll = pollFromEnv(env);
   const ec2Buckets = ec2BucketsFromEnv(env);
+  const share = shareFromEnv(env);
+  // EC2 keeps one bucket per account, Region and action: every invocation this container serves for a scope
+  // draws from the same client-side buckets (in Lambda one invocation runs at a time per container, and
+  // VECGUARD_EC2_RATE_SHARE gives each of a Map's concurrent workers its part; locally, all run in one process).
+  const limiters = new Map<string, ActionRateLimiter>();
+  const limiterFor = (scope: Scope) => {
+    const key = `${scope.accountId}/${scope.region}`;
+    let limiter = limiters.get(key);
+    if (!limiter) {
+      limiter = new ActionRateLimiter({ share, ...(ec2Buckets ? { buckets: ec2Buckets } : {}) });
+      limiters.set(key, limiter);
+    }
+    return limiter;
+  };
+  const credentialsFor = (scope: Scope) =>
+    assumeScopeCredentials(sts, scope.roleArn as string, roleSessionName(`vecguard-${scope.runId}`));
   return {
     config: cfg,
     policy,
@@ -93,29 +116,26 @@ export function buildDeps(env: NodeJS.ProcessEnv = process.env): Deps {
     auditLog: new AuditLog(table),
     sns: new SNSClient({}),
     sts,
-    securityHub: (region) => {
-      let hub = hubs.get(region);
+    securityHubFor: async (scope) => {
+      if (scope.roleArn) {
+        return new SecurityHubClient({ region: scope.region, credentials: await credentialsFor(scope) });
+      }
+      let hub = hubs.get(scope.region);
       if (!hub) {
-        hub = new SecurityHubClient({ region });
-        hubs.set(region, hub);
+        hub = new SecurityHubClient({ region: scope.region });
+        hubs.set(scope.region, hub);
       }
       return hub;
     },
     ec2For: async (scope) => {
-      const credentials = scope.roleArn
-        ? await assumeScopeCredentials(sts, scope.roleArn, roleSessionName(`vecguard-${scope.runId}`))
-        : undefined;
+      const credentials = scope.roleArn ? await credentialsFor(scope) : undefined;
       const client = new EC2Client({
         region: scope.region,
         retryMode: 'adaptive',
         maxAttempts: 8,
         ...(credentials ? { credentials } : {}),
       });
-      return new Ec2Gateway({
-        client,
-        dryRun,
-        ...(ec2Buckets ? { limiter: new ActionRateLimiter({ buckets: ec2Buckets }) } : {}),
-      });
+      return new Ec2Gateway({ client, dryRun, limiter: limiterFor(scope) });
     },
     now: () => new Date(),
     ...(actionPoll ? { actionPoll } : {}),

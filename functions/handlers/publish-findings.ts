@@ -26,7 +26,7 @@ export async function publishFindingsStep(input: StepInput, d: Deps, name: 'audi
     name === 'final' ? 'final-snapshot' : 'snapshot',
     iteration,
   );
-  const client = d.securityHub(scope.region);
+  const client = await d.securityHubFor(scope);
   const live = liveResourceIds(snapshot);
   let { findings: previous } = await readPreviousFindings(client, scope.accountId, scope.region);
   // A run narrowed to some VPCs must not resolve or archive what it did not look at. Finding ids are

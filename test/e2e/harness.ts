@@ -67,7 +67,11 @@ export async function runToEnd(
   const approvals = await stop();
   const summary =
     result.status === 'SUCCEEDED'
-      ? await loop.blobs.getBlob<RunSummary>({ runId, accountId: ACCOUNT, region: REGION }, 'report', 0)
+      ? await loop.blobs.getBlob<RunSummary>(
+          { runId, accountId: run.accountId ?? ACCOUNT, region: run.region ?? REGION },
+          'report',
+          0,
+        )
       : undefined;
   return { result, runId, executionArn, approvals, summary };
 }
