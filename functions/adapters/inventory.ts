@@ -137,31 +137,6 @@ export async function readInventory(ec2: Ec2Gateway, scope: InventoryScope): Pro
     const c = vpcControl(v.VpcId ?? '', v.EncryptionControl);
     return c !== null && c.mode === 'monitor';
   });
-  const blockersRead = Promise.all(
-    monitored.map(async (v) => {
-      const vpcId = v.VpcId as string;
-      const raw = await allPages(
-        (NextToken) =>
-          ec2.read<GetVpcResourcesBlockingEncryptionEnforcementResult>(
-            new GetVpcResourcesBlockingEncryptionEnforcementCommand({
-              VpcId: vpcId,
-              MaxResults: 1000,
-              NextToken,
-            }),
-          ),
-        (p) => p.NonCompliantResources,
-      );
-      const blockers: RawBlocker[] = raw
-        .filter((r) => r.Id)
-        .map((r) => ({
-          id: r.Id as string,
-          type: r.Type ?? '',
-          description: r.Description ?? '',
-          isExcludable: r.IsExcludable ?? false,
-        }));
-      return [vpcId, blockers] as const;
-    }),
-  );
   const instancesRead = allPages(
     (NextToken) =>
       ec2.read<DescribeInstancesResult>(
@@ -181,6 +156,52 @@ export async function readInventory(ec2: Ec2Gateway, scope: InventoryScope): Pro
         }),
       ),
     (p) => p.InstanceTypes,
+  );
+  const readBlockers = (list: typeof vpcs) =>
+    Promise.all(
+      list.map(async (v) => {
+        const vpcId = v.VpcId as string;
+        const raw = await allPages(
+          (NextToken) =>
+            ec2.read<GetVpcResourcesBlockingEncryptionEnforcementResult>(
+              new GetVpcResourcesBlockingEncryptionEnforcementCommand({
+                VpcId: vpcId,
+                MaxResults: 1000,
+                NextToken,
+              }),
+            ),
+          (p) => p.NonCompliantResources,
+        );
+        const blockers: RawBlocker[] = raw
+          .filter((r) => r.Id)
+          .map((r) => ({
+            id: r.Id as string,
+            type: r.Type ?? '',
+            description: r.Description ?? '',
+            isExcludable: r.IsExcludable ?? false,
+          }));
+        return [vpcId, blockers] as const;
+      }),
+    );
+  // The monitored VPCs' blockers go first: EC2 paces them, so they bound the sweep. An enforced VPC cannot
+  // gain a non-capable instance through EC2's own checks, but one launched around them (or retyped) breaks
+  // enforcement: once the instances are known, read the blockers of the enforced VPCs holding a type not
+  // known to be capable (usually none, so no extra calls).
+  const enforcedSuspects = Promise.all([instancesRead, capableRead]).then(([instances, capable]) => {
+    const capableTypes = new Set(capable.map((t) => t.InstanceType as string | undefined));
+    const suspect = new Set(
+      instances
+        .filter((i) => !['terminated', 'shutting-down'].includes(i.State?.Name ?? ''))
+        .filter((i) => i.InstanceType && !capableTypes.has(i.InstanceType))
+        .map((i) => i.VpcId),
+    );
+    return vpcs.filter((v) => {
+      const c = vpcControl(v.VpcId ?? '', v.EncryptionControl);
+      return c !== null && c.mode === 'enforce' && suspect.has(v.VpcId);
+    });
+  });
+  const blockersRead = Promise.all([readBlockers(monitored), enforcedSuspects.then(readBlockers)]).then(
+    ([first, second]) => [...first, ...second],
   );
   const typesRead = Promise.all([instancesRead, capableRead]).then(async ([instances, capable]) => {
     const known = new Set(capable.map((t) => t.InstanceType as string | undefined));

@@ -391,6 +391,15 @@ function auditVpc(ctx: AuditContext, vpc: Vpc, history: VerdictHistory): VpcVerd
 
     const enabled = enabledExclusions(control);
     if (control.mode === 'enforce') {
+      const hard = blockers.filter((b) => !b.isExcludable);
+      if (hard.length > 0) {
+        reasons.push(
+          `The control is in enforce, but ${hard.length} resource(s) that cannot encrypt in transit are in the VPC (they got in around the enforcement check): ${listIds(hard.map(describeBlocker))}.`,
+        );
+        if (wasEnforced)
+          reasons.push(`The previous audit found it ${previous}: it was enforced and no longer is.`);
+        return wasEnforced ? 'DRIFTED' : 'BLOCKED';
+      }
       const refusedEnabled = enabled.filter((e) => exclusions.refused.includes(e));
       const unneeded = enabled.filter((e) => !exclusions.needed.includes(e));
       reasons.push(

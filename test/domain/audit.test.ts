@@ -125,6 +125,23 @@ describe('audit: one verdict per VPC', () => {
     expect(v).toMatchObject({ verdict: 'ENFORCED', currentMode: 'enforce', exclusionsEnabled: [] });
   });
 
+  it('an enforced VPC holding a resource that cannot encrypt (launched around the check) is not ENFORCED', () => {
+    const input = {
+      vpcs: [
+        vpc('vpc-a', {
+          control: control('enforce'),
+          blockers: [blocker('eni-rogue', { isExcludable: false })],
+        }),
+      ],
+    };
+    const never = verdictOf(input);
+    expect(never.verdict).toBe('BLOCKED');
+    expect(never.reasons.join(' ')).toMatch(/cannot encrypt in transit.*eni-rogue/);
+    const was = verdictOf(input, ENFORCE, { 'vpc-a': 'ENFORCED' });
+    expect(was.verdict).toBe('DRIFTED');
+    expect(was.reasons.join(' ')).toMatch(/was enforced and no longer is/);
+  });
+
   it('ENFORCED: disabled exclusions do not count', () => {
     const v = verdictOf({
       vpcs: [vpc('vpc-a', { control: control('enforce', { exclusions: { InternetGateway: 'disabled' } }) })],
