@@ -132,6 +132,7 @@ export async function startLocalLoop(options: LocalLoopOptions): Promise<LocalLo
     VECGUARD_TABLE_NAME: TABLE,
     VECGUARD_POLICY_FILE: options.policyFile,
     VECGUARD_ACTION_POLL_INTERVAL_MS: String(Math.max(5, Math.round(15_000 / speed))),
+    VECGUARD_TIME_SCALE: String(speed),
     POWERTOOLS_LOG_LEVEL: options.logLevel ?? 'SILENT',
     POWERTOOLS_METRICS_DISABLED: 'true',
     POWERTOOLS_TRACE_ENABLED: 'false',

@@ -378,6 +378,17 @@ export async function readInventory(ec2: Ec2Gateway, scope: InventoryScope): Pro
       })),
     transitGateways: tgws
       .filter((t) => t.TransitGatewayId && t.State !== 'deleted')
+      // A scope narrowed to some VPCs sees only the Transit Gateways attached to them.
+      .filter(
+        (t) =>
+          !only ||
+          tgwAttachments.some(
+            (a) =>
+              a.TransitGatewayId === t.TransitGatewayId &&
+              a.ResourceType === 'vpc' &&
+              vpcIds.has(a.ResourceId),
+          ),
+      )
       .map((t) => ({
         transitGatewayId: t.TransitGatewayId as string,
         state: t.State ?? 'available',

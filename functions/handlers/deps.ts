@@ -40,6 +40,11 @@ export interface Deps {
   /** An EC2 gateway for the scope: its Region, its member-account role when it has one, dry-run as set. */
   ec2For(scope: Scope): Promise<Ec2Gateway>;
   readonly now: () => Date;
+  /**
+   * Seconds of the state machine's clock per real second: 1 in AWS. The local runner runs waits and task
+   * timeouts faster (VECGUARD_TIME_SCALE), so an approval's expiry, computed in real time, is scaled alike.
+   */
+  readonly timeScale: number;
   /** How often and how long actions poll (instance stop/start); the local runner shortens it. */
   readonly actionPoll?: PollSettings;
 }
@@ -72,6 +77,11 @@ function ec2BucketsFromEnv(env: NodeJS.ProcessEnv) {
     read: { ...EC2_BUCKETS.read, refillPerSecond: EC2_BUCKETS.read.refillPerSecond * scale },
     write: { ...EC2_BUCKETS.write, refillPerSecond: EC2_BUCKETS.write.refillPerSecond * scale },
   };
+}
+
+function timeScaleFromEnv(env: NodeJS.ProcessEnv): number {
+  const scale = Number(env.VECGUARD_TIME_SCALE ?? 1);
+  return Number.isFinite(scale) && scale > 0 ? scale : 1;
 }
 
 /** VECGUARD_EC2_RATE_SHARE: the part (0 < share ≤ 1) of each EC2 bucket one worker may use. */
@@ -138,6 +148,7 @@ export function buildDeps(env: NodeJS.ProcessEnv = process.env): Deps {
       return new Ec2Gateway({ client, dryRun, limiter: limiterFor(scope) });
     },
     now: () => new Date(),
+    timeScale: timeScaleFromEnv(env),
     ...(actionPoll ? { actionPoll } : {}),
   };
 }

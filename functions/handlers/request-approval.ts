@@ -68,7 +68,7 @@ export async function requestApproval(input: RequestApprovalInput, d: Deps) {
     monthlyCostUsd: actions.reduce((sum, a) => sum + a.monthlyCostDeltaUsd, 0),
     dryRun: d.dryRun,
     requestedAt: now.toISOString(),
-    expiresAt: new Date(now.getTime() + timeoutSeconds * 1000).toISOString(),
+    expiresAt: new Date(now.getTime() + (timeoutSeconds * 1000) / d.timeScale).toISOString(),
   };
   try {
     await d.approvals.createApproval(request);

@@ -91,6 +91,16 @@ describe('inventory of the default scenario, read through the real EC2 client', 
     expect(one.vpcs.map((v) => v.vpcId)).toEqual([edgeId]);
     expect(one.gateways.every((g) => g.vpcId === edgeId)).toBe(true);
     expect(one.instances.every((i) => i.vpcId === edgeId)).toBe(true);
+    // edge is not attached to the Transit Gateway; payments is.
+    expect(one.transitGateways).toEqual([]);
+    const paymentsId = byName('payments')?.vpcId as string;
+    const payments = await readInventory(gateway, {
+      accountId: ACCOUNT,
+      region: REGION,
+      takenAt: '2026-11-24T00:00:00.000Z',
+      vpcIds: [paymentsId],
+    });
+    expect(payments.transitGateways.map((t) => t.tags.Name)).toEqual(['core']);
   });
 
   it('makes no mutating call while reading', () => {

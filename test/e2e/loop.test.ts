@@ -130,6 +130,8 @@ describe('the loop approving nothing', () => {
     expect(mutatingEc2Calls(loop)).toEqual([]);
     for (const a of approvals)
       expect((await loop.approvals.getApproval(a.approvalId))?.status).toBe('expired');
+    // The stored expiry runs on the state machine's clock (600 sandbox seconds at 600x: one real second).
+    for (const a of approvals) expect(Date.parse(a.expiresAt) - Date.parse(a.requestedAt)).toBe(1000);
   }, 120_000);
 
   it('a rejected approval applies nothing of its group and is not asked again in the run', async () => {
