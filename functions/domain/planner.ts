@@ -12,6 +12,7 @@
  */
 import { ACTION_RISKS, type ActionKind, type GatedActionKind, isMutating } from './action-kinds.ts';
 import { exclusionFor, guidanceFor } from './blockers.ts';
+import { carriesEncryptionStatus, RECOMMENDED_FLOW_LOG_FORMAT } from './flow-logs.ts';
 import { chooseCapableType, type InstanceChoice } from './instance-choice.ts';
 import {
   type Blocker,
@@ -38,39 +39,6 @@ export interface PlanOptions {
   /** Override `policy.dryRun` (e.g. from a CLI flag). Dry-run plans exactly the same actions. */
   readonly dryRun?: boolean;
 }
-
-/** A flow-log format field as the format string spells it: `flowLogField('srcaddr')` is `${srcaddr}`. */
-function flowLogField(name: string): string {
-  return `\${${name}}`;
-}
-
-/** The flow-log field that records how each flow was encrypted (0 clear, 1 Nitro, 2 application, 3 both). */
-export const ENCRYPTION_STATUS_FIELD = flowLogField('encryption-status');
-
-/**
- * The default (version 2) fields plus `${encryption-status}`: formats are immutable, so only a new flow log
- * with a custom format can carry it.
- * https://docs.aws.amazon.com/vpc/latest/userguide/flow-log-records.html
- */
-export const ENCRYPTION_STATUS_LOG_FORMAT = [
-  'version',
-  'account-id',
-  'interface-id',
-  'srcaddr',
-  'dstaddr',
-  'srcport',
-  'dstport',
-  'protocol',
-  'packets',
-  'bytes',
-  'start',
-  'end',
-  'action',
-  'log-status',
-  'encryption-status',
-]
-  .map(flowLogField)
-  .join(' ');
 
 /**
  * Verdicts that get no action at all, not even a flow log: vecguard does not act on exempt or managed VPCs,
@@ -529,14 +497,14 @@ function planFlowLog(ctx: VpcContext): Draft[] {
   const vpcId = ctx.verdict.vpcId;
   if (target === undefined) return [];
   const hasOne = ctx.snapshot.flowLogs.some(
-    (f) => f.resourceId === vpcId && f.logFormat?.includes(ENCRYPTION_STATUS_FIELD) === true,
+    (f) => f.resourceId === vpcId && carriesEncryptionStatus(f.logFormat),
   );
   if (hasOne) return [];
   return [
     gated(ctx, ctx.resolved.gates, 'create-flow-log', {
       resourceId: vpcId,
       vpcId,
-      reason: `${vpcId} has no flow log recording ${ENCRYPTION_STATUS_FIELD}, and formats are immutable, so a new flow log to ${target.destination} shows which flows still travel in clear text.`,
+      reason: `${vpcId} has no flow log recording \${encryption-status}, and formats are immutable, so a new flow log to ${target.destination} shows which flows still travel in clear text.`,
       params: {
         flowLog: {
           destinationType: target.destinationType,
@@ -544,7 +512,7 @@ function planFlowLog(ctx: VpcContext): Draft[] {
           ...(target.deliverLogsPermissionArn === undefined
             ? {}
             : { deliverLogsPermissionArn: target.deliverLogsPermissionArn }),
-          logFormat: ENCRYPTION_STATUS_LOG_FORMAT,
+          logFormat: RECOMMENDED_FLOW_LOG_FORMAT,
         },
       },
     }),

@@ -19,7 +19,7 @@ import {
 } from '../../functions/adapters/actions/registry.ts';
 import { appliedChangeOf } from '../../functions/adapters/actions/types.ts';
 import { ACTION_KINDS, ACTION_RISKS, isMutating } from '../../functions/domain/action-kinds.ts';
-import { ENCRYPTION_STATUS_LOG_FORMAT } from '../../functions/domain/planner.ts';
+import { RECOMMENDED_FLOW_LOG_FORMAT } from '../../functions/domain/flow-logs.ts';
 import type { PlannedAction } from '../../functions/domain/remediation-plan.ts';
 import { type ActionsHarness, ESTATE, MINUTE, planned, startActionsHarness } from './actions-harness.ts';
 
@@ -110,7 +110,7 @@ describe('against the sandbox', () => {
         flowLog: {
           destinationType: 's3',
           destination: 'arn:aws:s3:::logs',
-          logFormat: ENCRYPTION_STATUS_LOG_FORMAT,
+          logFormat: RECOMMENDED_FLOW_LOG_FORMAT,
         },
       }),
       planned('restore-enforce', vpc('drifted'), { mode: 'enforce' }),

@@ -22,7 +22,7 @@ import {
   appliedChangeOf,
 } from '../../functions/adapters/actions/types.ts';
 import type { ActionKind } from '../../functions/domain/action-kinds.ts';
-import { ENCRYPTION_STATUS_FIELD, ENCRYPTION_STATUS_LOG_FORMAT } from '../../functions/domain/planner.ts';
+import { RECOMMENDED_FLOW_LOG_FORMAT } from '../../functions/domain/flow-logs.ts';
 import type { PlannedAction } from '../../functions/domain/remediation-plan.ts';
 import { type ActionsHarness, ESTATE, MINUTE, planned, startActionsHarness } from './actions-harness.ts';
 
@@ -391,7 +391,7 @@ describe('create-flow-log', () => {
   const flowLog = {
     destinationType: 's3' as const,
     destination: 'arn:aws:s3:::vecguard-flow-logs',
-    logFormat: ENCRYPTION_STATUS_LOG_FORMAT,
+    logFormat: RECOMMENDED_FLOW_LOG_FORMAT,
   };
 
   test('creates a flow log carrying the encryption-status field beside the old default-format one; undo deletes it', async () => {
@@ -402,7 +402,7 @@ describe('create-flow-log', () => {
     expect(logs).toHaveLength(2);
     const created = logs.find((l) => l.FlowLogId === applied.after?.flowLogId);
     expect(created).toMatchObject({
-      LogFormat: expect.stringContaining(ENCRYPTION_STATUS_FIELD),
+      LogFormat: expect.stringMatching(/\$\{encryption-status\}/),
       LogDestination: flowLog.destination,
       TrafficType: 'ALL',
     });

@@ -13,6 +13,7 @@ import {
 } from '../../functions/domain/action-kinds.ts';
 import { audit } from '../../functions/domain/audit.ts';
 import { classifyBlocker } from '../../functions/domain/blockers.ts';
+import { RECOMMENDED_FLOW_LOG_FORMAT } from '../../functions/domain/flow-logs.ts';
 import {
   EXCLUSION_NAMES,
   type ExclusionName,
@@ -21,7 +22,7 @@ import {
   type InventorySnapshot,
   type RawBlocker,
 } from '../../functions/domain/model.ts';
-import { ENCRYPTION_STATUS_LOG_FORMAT, plan } from '../../functions/domain/planner.ts';
+import { plan } from '../../functions/domain/planner.ts';
 import { type Policy, type PolicyInput, resolveVpcPolicy } from '../../functions/domain/policy.ts';
 import {
   ActionStatusSchema,
@@ -298,7 +299,7 @@ const arbWorld: fc.Arbitrary<World> = fc.uniqueArray(hex, { maxLength: 6 }).chai
           .map((p) => ({
             flowLogId: `fl-${p.verdict.vpcId}`,
             resourceId: p.verdict.vpcId,
-            logFormat: ENCRYPTION_STATUS_LOG_FORMAT,
+            logFormat: RECOMMENDED_FLOW_LOG_FORMAT,
           })),
       }),
       policy,

@@ -2,8 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { ACTION_KINDS, type ActionKind } from '../../functions/domain/action-kinds.ts';
 import { audit } from '../../functions/domain/audit.ts';
 import { BLOCKER_GUIDANCE, classifyBlocker } from '../../functions/domain/blockers.ts';
+import { RECOMMENDED_FLOW_LOG_FORMAT } from '../../functions/domain/flow-logs.ts';
 import type { InstanceTypeInfo, RawBlocker } from '../../functions/domain/model.ts';
-import { ENCRYPTION_STATUS_LOG_FORMAT, plan } from '../../functions/domain/planner.ts';
+import { plan } from '../../functions/domain/planner.ts';
 import type { PolicyInput } from '../../functions/domain/policy.ts';
 import type { PlannedAction, RemediationPlan } from '../../functions/domain/remediation-plan.ts';
 import type { AuditReport, TransitGatewayVerdict, VpcVerdict } from '../../functions/domain/verdict.ts';
@@ -580,9 +581,9 @@ describe('flow logs', () => {
   const snap = snapshot({
     vpcs: ['vpc-a', 'vpc-b', 'vpc-c', 'vpc-d', 'vpc-e'].map((id) => vpc(id)),
     flowLogs: [
-      { flowLogId: 'fl-b', resourceId: 'vpc-b', logFormat: ENCRYPTION_STATUS_LOG_FORMAT },
+      { flowLogId: 'fl-b', resourceId: 'vpc-b', logFormat: RECOMMENDED_FLOW_LOG_FORMAT },
       { flowLogId: 'fl-c', resourceId: 'vpc-c' },
-      { flowLogId: 'fl-c2', resourceId: 'vpc-c', logFormat: ENCRYPTION_STATUS_LOG_FORMAT.split(' ')[0] },
+      { flowLogId: 'fl-c2', resourceId: 'vpc-c', logFormat: RECOMMENDED_FLOW_LOG_FORMAT.split(' ')[0] },
     ],
   });
   const r = report([
@@ -600,7 +601,7 @@ describe('flow logs', () => {
       'vpc-c',
     ]);
     const fl = byId(p, 'create-flow-log:vpc-a');
-    expect(fl.params.flowLog).toEqual({ ...flowLogs, logFormat: ENCRYPTION_STATUS_LOG_FORMAT });
+    expect(fl.params.flowLog).toEqual({ ...flowLogs, logFormat: RECOMMENDED_FLOW_LOG_FORMAT });
     expect(fl.params.flowLog?.logFormat).toMatch(/\$\{encryption-status\}$/);
     expect(fl.risks).toEqual(['cost']);
   });
@@ -618,7 +619,7 @@ describe('flow logs', () => {
     expect(byId(p, 'create-flow-log:vpc-a').params.flowLog).toEqual({
       destinationType: 's3',
       destination: 'arn:aws:s3:::logs',
-      logFormat: ENCRYPTION_STATUS_LOG_FORMAT,
+      logFormat: RECOMMENDED_FLOW_LOG_FORMAT,
     });
   });
 });
