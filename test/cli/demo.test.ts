@@ -97,3 +97,43 @@ describe('vecguard demo', () => {
     expect((await run('--scenario', 'nowhere')).stderr).toContain('scenario "nowhere" not found');
   }, 30_000);
 });
+
+describe('vecguard demo --approve ask', () => {
+  it('shows each request and waits for y/n: a "n" leaves that VPC alone, the others proceed', async () => {
+    const { spawn } = await import('node:child_process');
+    const out = mkdtempSync(join(tmpdir(), 'vecguard-ask-'));
+    const child = spawn(
+      process.execPath,
+      ['cli/bin/vecguard.ts', 'demo', '--approve', 'ask', '--json', '--out', out],
+      {
+        stdio: ['pipe', 'pipe', 'pipe'],
+      },
+    );
+    let stdout = '';
+    let stderr = '';
+    let answered = 0;
+    const prompts: string[] = [];
+    child.stdout.on('data', (c: Buffer) => {
+      stdout += c.toString();
+    });
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString();
+      // Answer every prompt shown so far: "n" for edge, "y" for everything else.
+      const shown = stderr.split('Approve? [y/N]').slice(0, -1);
+      while (answered < shown.length) {
+        const request = shown[answered]?.split('Approval apr-').at(-1) ?? '';
+        prompts.push(request);
+        child.stdin.write(/ — edge \(/.test(request) ? 'n\n' : 'y\n');
+        answered++;
+      }
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(code).toBe(0);
+    const summary = JSON.parse(stdout.trimEnd().split('\n').at(-1) ?? '{}') as DemoSummary;
+    expect(prompts.length).toBe(summary.approvals.requested);
+    expect(prompts.some((p) => p.includes('monthly cost: +$109.50'))).toBe(true);
+    expect(summary.approvals.rejected).toBe(1);
+    expect(vpc(summary, 'edge')).toMatchObject({ after: 'READY_TO_ENFORCE', actions: [] });
+    expect(vpc(summary, 'payments')?.after).toBe('ENFORCED');
+  }, 120_000);
+});
