@@ -135,11 +135,12 @@ describe('EC2 throttling', () => {
   it('with small request-rate buckets the run is throttled, retries, and converges to the same verdicts', async () => {
     loop = await startLoop({ faultSeed: FAULT_SEED });
     await replayRecordedEvents(loop);
-    // Buckets of a few requests that refill slowly (sandbox seconds; the sandbox clock runs at 600×).
+    // Buckets of a few requests that refill slowly (per sandbox second; the sandbox clock runs at 600×, so
+    // reads refill at 3 and writes at 1.5 per real second: well under what the client's EC2-sized buckets send).
     loop.full.sandbox.throttle.configure({
       enabled: true,
-      read: { burst: 5, perSecond: 0.1 },
-      write: { burst: 2, perSecond: 0.05 },
+      read: { burst: 3, perSecond: 0.005 },
+      write: { burst: 2, perSecond: 0.0025 },
     });
     const { result, summary, executionArn } = await runToEnd(loop, () => true);
 
