@@ -385,7 +385,7 @@ const CONFIG_MESSAGE_TYPES = new Set([
 
 /** Config resource types that can change posture. `AWS::EC2::TransitGateway*` is matched by prefix: the
  * gateway itself, its attachments, and the peering/Connect/multicast resources that are its preconditions. */
-const CONFIG_RESOURCE_TYPES = new Set([
+export const CONFIG_RESOURCE_TYPES = [
   'AWS::EC2::VPC',
   'AWS::EC2::Instance',
   'AWS::EC2::InternetGateway',
@@ -393,8 +393,9 @@ const CONFIG_RESOURCE_TYPES = new Set([
   'AWS::EC2::NatGateway',
   'AWS::EC2::VPNGateway',
   'AWS::EC2::VPCPeeringConnection',
-]);
-const TRANSIT_GATEWAY_PREFIX = 'AWS::EC2::TransitGateway';
+] as const;
+export const TRANSIT_GATEWAY_PREFIX = 'AWS::EC2::TransitGateway';
+const CONFIG_TYPES: ReadonlySet<string> = new Set(CONFIG_RESOURCE_TYPES);
 
 function classifyConfig(e: EventBridgeEvent): TriggerDecision {
   const parsed = ConfigItemChangeDetailSchema.safeParse(e.detail, { reportInput: true });
@@ -411,7 +412,7 @@ function classifyConfig(e: EventBridgeEvent): TriggerDecision {
   }
   const type = item.resourceType;
   const isTransitGateway = type.startsWith(TRANSIT_GATEWAY_PREFIX);
-  if (!CONFIG_RESOURCE_TYPES.has(type) && !isTransitGateway) {
+  if (!CONFIG_TYPES.has(type) && !isTransitGateway) {
     return ignored(
       `Config change of ${type} ${item.resourceId}: not a resource type that affects encryption`,
     );

@@ -1,0 +1,175 @@
+/**
+ * What starts the loop: EventBridge rules for the four trigger sources of functions/domain/triggers.ts —
+ * CloudTrail EC2 calls that change encryption posture, AWS Config changes of the resource types the
+ * classifier reads, a schedule, and the Security Hub "re-scan" custom action — all to the on-event function,
+ * which starts one execution per scope.
+ *
+ * Nothing is dropped: an event EventBridge cannot deliver, and one the function fails on after Lambda's
+ * retries (an invalid event, a StartExecution that kept failing), lands in one encrypted queue to be read
+ * and redriven.
+ */
+import { Duration, Validations } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import * as securityhub from 'aws-cdk-lib/aws-securityhub';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import {
+  CLOUDTRAIL_CALLS,
+  CONFIG_RESOURCE_TYPES,
+  TRANSIT_GATEWAY_PREFIX,
+} from '../../functions/domain/triggers.ts';
+import { VecguardFunction } from './vecguard-function.ts';
+
+/**
+ * The Config resource types the classifier acts on (functions/domain/triggers.ts): anything else it ignores,
+ * so the rule does not deliver it. The Transit Gateway family is matched by prefix.
+ */
+export { CONFIG_RESOURCE_TYPES, TRANSIT_GATEWAY_PREFIX as CONFIG_RESOURCE_TYPE_PREFIX };
+
+const SCHEDULE = /^(rate|cron)\(.+\)$/;
+const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
+
+export interface EventTriggersProps {
+  readonly stateMachine: sfn.IStateMachine;
+  /** Only for the shared configuration every vecguard function reads; on-event does not touch it. */
+  readonly table: dynamodb.ITable;
+  /** Only for the shared configuration every vecguard function reads; on-event does not publish. */
+  readonly topic: sns.ITopic;
+  /** The policy file, relative to the repository root (approval timeout and sweep scopes). */
+  readonly policyFile: string;
+  /**
+   * An EventBridge schedule expression for the sweep of every scope the policy names.
+   * @default 'rate(1 day)'
+   */
+  readonly schedule?: string;
+  /** The member-account role executions assume (`VECGUARD_MEMBER_ROLE_NAME`). @default - own credentials */
+  readonly memberRoleName?: string;
+  /** @default - the policy decides */
+  readonly dryRun?: boolean;
+  /** @default logs.RetentionDays.THREE_MONTHS */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+export class EventTriggers extends Construct {
+  readonly function: VecguardFunction;
+  readonly deadLetterQueue: sqs.Queue;
+  readonly rescanAction: securityhub.CfnActionTarget;
+
+  constructor(scope: Construct, id: string, props: EventTriggersProps) {
+    super(scope, id);
+    const schedule = props.schedule ?? 'rate(1 day)';
+    if (!SCHEDULE.test(schedule)) {
+      throw new Error(
+        `schedule "${schedule}" is not an EventBridge schedule expression: use rate(…) or cron(…), e.g. rate(6 hours)`,
+      );
+    }
+    if (props.memberRoleName !== undefined && !ROLE_NAME.test(props.memberRoleName)) {
+      throw new Error(
+        `memberRoleName "${props.memberRoleName}" is not an IAM role name: use 1–64 of A–Z a–z 0–9 + = , . @ _ -`,
+      );
+    }
+
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason:
+        "This queue is the dead-letter queue: on-event's on-failure destination and the EventBridge targets' DLQ.",
+    });
+
+    this.function = new VecguardFunction(this, 'OnEvent', {
+      handlerModule: 'on-event',
+      policyFile: props.policyFile,
+      timeout: Duration.minutes(1),
+      memorySize: 256,
+      environment: {
+        VECGUARD_TABLE_NAME: props.table.tableName,
+        VECGUARD_TOPIC_ARN: props.topic.topicArn,
+        VECGUARD_STATE_MACHINE_ARN: props.stateMachine.stateMachineArn,
+        ...(props.memberRoleName === undefined ? {} : { VECGUARD_MEMBER_ROLE_NAME: props.memberRoleName }),
+        ...(props.dryRun === undefined ? {} : { VECGUARD_DRY_RUN: String(props.dryRun) }),
+      },
+      ...(props.logRetention === undefined ? {} : { logRetention: props.logRetention }),
+    });
+    const onEvent = this.function.function;
+    // Asynchronous invocations: after two retries (safe: execution names derive from the event), to the queue.
+    onEvent.configureAsyncInvoke({
+      retryAttempts: 2,
+      maxEventAge: Duration.hours(6),
+      onFailure: new destinations.SqsDestination(this.deadLetterQueue),
+    });
+    props.stateMachine.grantStartExecution(onEvent);
+
+    const target = new targets.LambdaFunction(onEvent, {
+      deadLetterQueue: this.deadLetterQueue,
+      retryAttempts: 8,
+      maxEventAge: Duration.hours(6),
+    });
+
+    new events.Rule(this, 'CloudTrailRule', {
+      description: 'vecguard: EC2 API calls that change encryption in transit',
+      eventPattern: {
+        source: ['aws.ec2'],
+        detailType: ['AWS API Call via CloudTrail'],
+        detail: {
+          eventSource: ['ec2.amazonaws.com'],
+          eventName: Object.keys(CLOUDTRAIL_CALLS).sort(),
+          // A failed call changed nothing.
+          errorCode: [{ exists: false }],
+        },
+      },
+      targets: [target],
+    });
+
+    const resourceTypes = [...CONFIG_RESOURCE_TYPES, { prefix: TRANSIT_GATEWAY_PREFIX }];
+    new events.Rule(this, 'ConfigRule', {
+      description: 'vecguard: AWS Config changes of resources that affect encryption in transit',
+      eventPattern: {
+        source: ['aws.config'],
+        detailType: ['Config Configuration Item Change'],
+        detail: {
+          messageType: [
+            'ConfigurationItemChangeNotification',
+            'OversizedConfigurationItemChangeNotification',
+          ],
+          // An oversized change carries only the summary.
+          $or: [
+            { configurationItem: { resourceType: resourceTypes } },
+            { configurationItemSummary: { resourceType: resourceTypes } },
+          ],
+        },
+      },
+      targets: [target],
+    });
+
+    new events.Rule(this, 'ScheduleRule', {
+      description: 'vecguard: sweep every scope the policy names',
+      schedule: events.Schedule.expression(schedule),
+      targets: [target],
+    });
+
+    this.rescanAction = new securityhub.CfnActionTarget(this, 'RescanAction', {
+      id: 'VecguardRescan',
+      name: 'vecguard re-scan',
+      description: 'Run the vecguard enforcement loop now for the VPCs of the selected findings',
+    });
+    new events.Rule(this, 'SecurityHubActionRule', {
+      description: 'vecguard: the Security Hub "re-scan" custom action',
+      eventPattern: {
+        source: ['aws.securityhub'],
+        detailType: ['Security Hub Findings - Custom Action'],
+        resources: [this.rescanAction.attrActionTargetArn],
+      },
+      targets: [target],
+    });
+  }
+}

@@ -1,0 +1,248 @@
+/**
+ * The enforcement loop's Task functions (docs/loop.md "Handlers"), one per Task `Resource` substitution, each
+ * granted only what its handler calls:
+ *
+ * | function | table | SNS | EC2 | Security Hub | assumes the member role |
+ * |---|---|---|---|---|---|
+ * | Inventory | read/write | | reads | | yes |
+ * | Audit, Plan, RecordRejection | read/write | | | | |
+ * | RequestApproval | read/write | publish | | | |
+ * | PublishFindings | read | | | import/read | yes |
+ * | LoadPage | read | | | | |
+ * | Apply | read/write | | the registry's `allPermissions()` | | yes |
+ * | PollTransitions | | | reads | | yes |
+ * | Report | read/write | publish | reads | import/read | yes |
+ * | FailureReport | | publish | | | |
+ */
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import {
+  checkRemediationPermissions,
+  ec2ReadStatement,
+  memberRoleArnPattern,
+  remediationStatements,
+  securityHubStatements,
+} from '../permissions.ts';
+import { VecguardFunction } from './vecguard-function.ts';
+
+interface LoopFunctionSpec {
+  /** functions/handlers/<module>.ts */
+  readonly module: string;
+  readonly timeout: Duration;
+  readonly memorySize: number;
+  readonly table?: 'read' | 'readWrite';
+  readonly publishes?: true;
+  readonly ec2?: 'read' | 'remediate';
+  readonly securityHub?: true;
+  /** Calls AWS in the scope's account: assumes the member role when the execution names one. */
+  readonly inScope?: true;
+}
+
+/**
+ * Keyed by construct id; the state machine substitution is `<id>FunctionArn` (docs/loop.md "Substitutions",
+ * sandbox/loop.ts `LOOP_FUNCTIONS`). The ids are a contract: renaming one replaces the function.
+ */
+export const LOOP_FUNCTION_SPECS = {
+  // A whole scope at 5,000 VPCs, paced by EC2's read buckets (bench/sweep.ts).
+  Inventory: {
+    module: 'inventory',
+    timeout: Duration.minutes(10),
+    memorySize: 1024,
+    table: 'readWrite',
+    ec2: 'read',
+    inScope: true,
+  },
+  Audit: { module: 'audit', timeout: Duration.minutes(2), memorySize: 1024, table: 'readWrite' },
+  // BatchImportFindings takes 100 findings a call at about 10 TPS.
+  PublishFindings: {
+    module: 'publish-findings',
+    timeout: Duration.minutes(5),
+    memorySize: 512,
+    table: 'read',
+    securityHub: true,
+    inScope: true,
+  },
+  Plan: { module: 'plan', timeout: Duration.minutes(2), memorySize: 1024, table: 'readWrite' },
+  LoadPage: { module: 'load-page', timeout: Duration.seconds(30), memorySize: 256, table: 'read' },
+  // Long enough to stop an instance, change its type and start it again (move-instance polls both ways).
+  Apply: {
+    module: 'apply',
+    timeout: Duration.minutes(10),
+    memorySize: 512,
+    table: 'readWrite',
+    ec2: 'remediate',
+    inScope: true,
+  },
+  RequestApproval: {
+    module: 'request-approval',
+    timeout: Duration.minutes(1),
+    memorySize: 256,
+    table: 'readWrite',
+    publishes: true,
+  },
+  RecordRejection: {
+    module: 'record-rejection',
+    timeout: Duration.minutes(1),
+    memorySize: 256,
+    table: 'readWrite',
+  },
+  PollTransitions: {
+    module: 'poll-transitions',
+    timeout: Duration.minutes(2),
+    memorySize: 512,
+    ec2: 'read',
+    inScope: true,
+  },
+  // Re-reads and re-audits the scope when anything changed after the last audit, then publishes findings.
+  Report: {
+    module: 'report',
+    timeout: Duration.minutes(10),
+    memorySize: 1024,
+    table: 'readWrite',
+    publishes: true,
+    ec2: 'read',
+    securityHub: true,
+    inScope: true,
+  },
+  FailureReport: { module: 'failure-report', timeout: Duration.minutes(1), memorySize: 256, publishes: true },
+} as const satisfies Record<string, LoopFunctionSpec>;
+
+export type LoopFunctionId = keyof typeof LOOP_FUNCTION_SPECS;
+
+export interface LoopFunctionsProps {
+  readonly table: dynamodb.ITable;
+  readonly topic: sns.ITopic;
+  /** The policy file, relative to the repository root. */
+  readonly policyFile: string;
+  /** The IAM actions of the remediation registry (`allPermissions()`): Apply's EC2 grant, exactly. */
+  readonly remediationPermissions: readonly string[];
+  /**
+   * The member-account role the functions assume for a scope that names one; they may assume only a role of
+   * this name. @default - none: the functions act in the hub account only
+   */
+  readonly memberRoleName?: string;
+  /** Overrides the policy's `dryRun` in every function. @default - the policy decides */
+  readonly dryRun?: boolean;
+  /**
+   * How many Apply invocations may run at once, across all executions: EC2 allows 5 mutating calls a second
+   * per account and Region, so a runaway fan-out must not drain it. @default 10
+   */
+  readonly applyConcurrency?: number;
+  /**
+   * How many Apply workers one scope runs at once (the `Groups` Map's MaxConcurrency); each worker's
+   * client-side limiter uses this share of EC2's buckets (`VECGUARD_EC2_RATE_SHARE`). @default 10
+   */
+  readonly applyWorkersPerScope?: number;
+  /** @default logs.RetentionDays.THREE_MONTHS */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+export class LoopFunctions extends Construct {
+  readonly functions: Readonly<Record<LoopFunctionId, lambda.IFunction>>;
+
+  constructor(scope: Construct, id: string, props: LoopFunctionsProps) {
+    super(scope, id);
+    checkRemediationPermissions(props.remediationPermissions);
+    const applyConcurrency = props.applyConcurrency ?? 10;
+    if (!Number.isInteger(applyConcurrency) || applyConcurrency < 1 || applyConcurrency > 1000) {
+      throw new Error(`applyConcurrency must be an integer from 1 to 1000, got ${applyConcurrency}`);
+    }
+    const workers = props.applyWorkersPerScope ?? 10;
+    if (!Number.isInteger(workers) || workers < 1) {
+      throw new Error(
+        `applyWorkersPerScope must be a positive integer (the Groups Map's MaxConcurrency), got ${workers}`,
+      );
+    }
+    const stack = Stack.of(this);
+    const environment: Record<string, string> = {
+      VECGUARD_TABLE_NAME: props.table.tableName,
+      VECGUARD_TOPIC_ARN: props.topic.topicArn,
+      ...(props.dryRun === undefined ? {} : { VECGUARD_DRY_RUN: String(props.dryRun) }),
+    };
+
+    const functions = {} as Record<LoopFunctionId, lambda.IFunction>;
+    for (const [fid, spec] of Object.entries(LOOP_FUNCTION_SPECS) as [LoopFunctionId, LoopFunctionSpec][]) {
+      const isApply = spec.ec2 === 'remediate';
+      const fn = new VecguardFunction(this, fid, {
+        handlerModule: spec.module,
+        policyFile: props.policyFile,
+        timeout: spec.timeout,
+        memorySize: spec.memorySize,
+        environment: isApply ? { ...environment, VECGUARD_EC2_RATE_SHARE: String(1 / workers) } : environment,
+        ...(isApply ? { reservedConcurrentExecutions: applyConcurrency } : {}),
+        ...(props.logRetention === undefined ? {} : { logRetention: props.logRetention }),
+      });
+      const grantee = fn.function;
+      if (spec.table === 'read') props.table.grantReadData(grantee);
+      if (spec.table === 'readWrite') props.table.grantReadWriteData(grantee);
+      if (spec.publishes) props.topic.grantPublish(grantee);
+      const statements: iam.PolicyStatement[] = [];
+      if (spec.ec2 === 'read') statements.push(ec2ReadStatement());
+      if (spec.ec2 === 'remediate')
+        statements.push(...remediationStatements(stack, props.remediationPermissions));
+      if (spec.securityHub) statements.push(...securityHubStatements(stack));
+      if (spec.inScope && props.memberRoleName !== undefined) {
+        statements.push(
+          new iam.PolicyStatement({
+            sid: 'AssumeMemberRole',
+            actions: ['sts:AssumeRole'],
+            resources: [memberRoleArnPattern(props.memberRoleName)],
+          }),
+        );
+      }
+      for (const statement of statements) fn.role.addToPrincipalPolicy(statement);
+      acknowledgeScopedWildcards(fn.role, spec, props.memberRoleName);
+      functions[fid] = fn.function;
+    }
+    this.functions = functions;
+  }
+
+  /** The functions by state machine substitution name: `<id>FunctionArn` (docs/loop.md "Substitutions"). */
+  substitutionFunctions(): Record<string, lambda.IFunction> {
+    return Object.fromEntries(Object.entries(this.functions).map(([fid, fn]) => [`${fid}FunctionArn`, fn]));
+  }
+}
+
+/** The wildcards a loop function's grants carry by design, each with the reason it cannot be narrower. */
+function acknowledgeScopedWildcards(role: iam.IRole, spec: LoopFunctionSpec, memberRoleName?: string): void {
+  const ack = (id: string, reason: string) => Validations.of(role).acknowledge({ id, reason });
+  if (spec.ec2 !== undefined) {
+    ack(
+      'AwsSolutions-IAM5[Resource::*]',
+      "EC2 Describe*/Get* take no resource, and the VPCs, controls and instances acted on are found at run time in the scope; the actions are listed one by one (Apply's are exactly the remediation registry's).",
+    );
+  }
+  if (spec.ec2 === 'remediate') {
+    ack(
+      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:role/*]',
+      "iam:PassRole for the flow-log delivery role the policy names, only to vpc-flow-logs.amazonaws.com (iam:PassedToService): the role is the policy's choice, not known at deploy time.",
+    );
+  }
+  if (spec.securityHub) {
+    ack(
+      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:securityhub:*:<AWS::AccountId>:product/<AWS::AccountId>/default]',
+      "Findings are imported in the scope's Region, any Region the policy targets, and only into this account's own product.",
+    );
+    ack(
+      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:securityhub:*:<AWS::AccountId>:hub/default]',
+      "Findings are read back in the scope's Region, any Region the policy targets, and only from this account's hub.",
+    );
+  }
+  if (spec.inScope && memberRoleName !== undefined) {
+    ack(
+      `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::*:role/${memberRoleName}]`,
+      'The member role has this one name in every account the policy targets; accounts are chosen by the policy at run time, and the member role trusts only the hub roles.',
+    );
+  }
+  if (spec.publishes) {
+    ack(
+      'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+      "Publishing to the encrypted topic needs data keys from its key, and only that key (grantPublish's statement names it).",
+    );
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * The hub: where vecguard runs. The state table, the notification topic, the loop's functions and state
+ * machine, the triggers, and the approver policy. Member accounts only hold the role the hub assumes
+ * (./member-stack.ts).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import { parsePolicy } from '../functions/domain/policy.ts';
+import { ApproverPolicy } from './constructs/approver-policy.ts';
+import { ASL_FILE, EnforcementLoop, mapConcurrency } from './constructs/enforcement-loop.ts';
+import { EventTriggers } from './constructs/event-triggers.ts';
+import { LoopFunctions } from './constructs/loop-functions.ts';
+import { NotificationTopic } from './constructs/notification-topic.ts';
+import { StateTable } from './constructs/state-table.ts';
+import { PROJECT_ROOT } from './constructs/vecguard-function.ts';
+
+export interface HubStackProps extends StackProps {
+  /**
+   * The policy file, relative to the repository root: bundled with every function, which reads it from
+   * `VECGUARD_POLICY_FILE`. Validated at synth. @default 'examples/vecguard.policy.yaml'
+   */
+  readonly policyFile?: string;
+  /**
+   * The IAM actions the remediation registry needs: pass `allPermissions()` from
+   * functions/adapters/actions/registry.ts. Apply is granted exactly these.
+   */
+  readonly remediationPermissions: readonly string[];
+  /**
+   * The role each scope's account holds for vecguard (./member-stack.ts); executions assume it, in the hub
+   * account too. @default - none: vecguard acts in the hub account with its functions' own roles
+   */
+  readonly memberRoleName?: string;
+  /** The sweep's EventBridge schedule. @default 'rate(1 day)' */
+  readonly schedule?: string;
+  /** Overrides the policy's `dryRun` in every function. @default - the policy decides */
+  readonly dryRun?: boolean;
+  /** @default 'vecguard-state' */
+  readonly tableName?: string;
+  /** Apply's reserved concurrency (EC2's write buckets). @default 10 */
+  readonly applyConcurrency?: number;
+  /** Functions' log retention. @default logs.RetentionDays.THREE_MONTHS */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+export const DEFAULT_POLICY_FILE = 'examples/vecguard.policy.yaml';
+
+export class HubStack extends Stack {
+  readonly table: StateTable;
+  readonly topic: NotificationTopic;
+  readonly loopFunctions: LoopFunctions;
+  readonly loop: EnforcementLoop;
+  readonly triggers: EventTriggers;
+  readonly approverPolicy: ApproverPolicy;
+
+  constructor(scope: Construct, id: string, props: HubStackProps) {
+    super(scope, id, props);
+    const policyFile = props.policyFile ?? DEFAULT_POLICY_FILE;
+    checkPolicyFile(policyFile);
+    const asl = readFileSync(ASL_FILE, 'utf8');
+
+    this.table = new StateTable(
+      this,
+      'State',
+      props.tableName === undefined ? {} : { tableName: props.tableName },
+    );
+    this.topic = new NotificationTopic(this, 'Notifications');
+    const shared = {
+      policyFile,
+      ...(props.memberRoleName === undefined ? {} : { memberRoleName: props.memberRoleName }),
+      ...(props.dryRun === undefined ? {} : { dryRun: props.dryRun }),
+      ...(props.logRetention === undefined ? {} : { logRetention: props.logRetention }),
+    };
+    this.loopFunctions = new LoopFunctions(this, 'LoopFunctions', {
+      ...shared,
+      table: this.table.table,
+      topic: this.topic.topic,
+      remediationPermissions: props.remediationPermissions,
+      applyWorkersPerScope: mapConcurrency(asl, 'Groups') ?? 1,
+      ...(props.applyConcurrency === undefined ? {} : { applyConcurrency: props.applyConcurrency }),
+    });
+    this.loop = new EnforcementLoop(this, 'EnforcementLoop', {
+      functions: this.loopFunctions.substitutionFunctions(),
+    });
+    this.triggers = new EventTriggers(this, 'Triggers', {
+      ...shared,
+      stateMachine: this.loop.stateMachine,
+      table: this.table.table,
+      topic: this.topic.topic,
+      ...(props.schedule === undefined ? {} : { schedule: props.schedule }),
+    });
+    this.approverPolicy = new ApproverPolicy(this, 'Approver', {
+      stateMachine: this.loop.stateMachine,
+      table: this.table.table,
+    });
+
+    new CfnOutput(this, 'TableName', { value: this.table.table.tableName });
+    new CfnOutput(this, 'TopicArn', { value: this.topic.topic.topicArn });
+    new CfnOutput(this, 'StateMachineArn', { value: this.loop.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'ApproverPolicyArn', { value: this.approverPolicy.policy.managedPolicyArn });
+    new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.triggers.deadLetterQueue.queueUrl });
+  }
+}
+
+/** The policy file must exist, be .json/.yaml/.yml and parse: a bad policy fails `cdk synth`, not Lambda. */
+function checkPolicyFile(policyFile: string): void {
+  const path = resolve(PROJECT_ROOT, policyFile);
+  if (!existsSync(path)) {
+    throw new Error(
+      `policyFile "${policyFile}" does not exist; pass a path relative to the repository root (-c policyFile=…), e.g. ${DEFAULT_POLICY_FILE}`,
+    );
+  }
+  if (!/\.(json|ya?ml)$/i.test(policyFile)) {
+    throw new Error(`policyFile "${policyFile}" must be a .json, .yaml or .yml file`);
+  }
+  parsePolicy(readFileSync(path, 'utf8'), policyFile);
+}

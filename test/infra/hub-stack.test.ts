@@ -1,0 +1,415 @@
+/**
+ * The hub's safety properties, asserted on the synthesized template (bundling skipped: no esbuild runs).
+ */
+import { readFileSync } from 'node:fs';
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { allPermissions } from '../../functions/adapters/actions/registry.ts';
+import { CLOUDTRAIL_CALLS } from '../../functions/domain/triggers.ts';
+import { ASL_FILE, placeholdersOf } from '../../infra/constructs/enforcement-loop.ts';
+import { CONFIG_RESOURCE_TYPES } from '../../infra/constructs/event-triggers.ts';
+import { HubStack, type HubStackProps } from '../../infra/hub-stack.ts';
+import { EC2_READ_ACTIONS } from '../../infra/permissions.ts';
+import { LOOP_FUNCTIONS } from '../../sandbox/loop.ts';
+
+type Resource = { Type: string; Properties: Record<string, unknown>; DeletionPolicy?: string };
+type Statement = {
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: Record<string, unknown>;
+};
+
+const HANDLER_MODULES = [...Object.values(LOOP_FUNCTIONS), 'on-event'].sort();
+
+function synth(props: Partial<HubStackProps> = {}): Template {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new HubStack(app, 'Hub', {
+    remediationPermissions: allPermissions(),
+    memberRoleName: 'vecguard-member',
+    ...props,
+  });
+  return Template.fromStack(stack);
+}
+
+const actionsOf = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
+
+let template: Template;
+let resources: Record<string, Resource>;
+
+beforeAll(() => {
+  template = synth();
+  resources = template.toJSON().Resources as Record<string, Resource>;
+}, 60_000);
+
+/** Logical ids of the functions, by handler module (their description is `vecguard: <module>`). */
+function functionsByModule(): Map<string, string> {
+  const found = new Map<string, string>();
+  for (const [id, r] of Object.entries(resources)) {
+    if (r.Type !== 'AWS::Lambda::Function') continue;
+    const module = String(r.Properties.Description ?? '').replace(/^vecguard: /, '');
+    found.set(module, id);
+  }
+  return found;
+}
+
+function roleOf(module: string): string {
+  const fn = resources[functionsByModule().get(module) ?? ''];
+  const role = (fn?.Properties.Role as { 'Fn::GetAtt': [string, string] } | undefined)?.['Fn::GetAtt'][0];
+  if (!role) throw new Error(`no role for ${module}`);
+  return role;
+}
+
+/** Every statement of the inline policies attached to a role. */
+function statementsOf(roleId: string): Statement[] {
+  return Object.values(resources)
+    .filter(
+      (r) =>
+        r.Type === 'AWS::IAM::Policy' &&
+        (r.Properties.Roles as { Ref: string }[]).some((ref) => ref.Ref === roleId),
+    )
+    .flatMap((r) => (r.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+}
+
+function environmentOf(module: string): Record<string, unknown> {
+  const fn = resources[functionsByModule().get(module) ?? ''];
+  if (!fn) throw new Error(`no function for ${module}`);
+  return (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+}
+
+const actionsOfRole = (roleId: string) => new Set(statementsOf(roleId).flatMap(actionsOf));
+const ec2ActionsOf = (module: string) =>
+  [...actionsOfRole(roleOf(module))].filter((a) => a.startsWith('ec2:')).sort();
+
+describe('state table', () => {
+  it('is keyed by pk/sk strings, on demand, encrypted, recoverable to a point in time, and retained', () => {
+    template.hasResource('AWS::DynamoDB::Table', {
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+      Properties: Match.objectLike({
+        TableName: 'vecguard-state',
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+        AttributeDefinitions: [
+          { AttributeName: 'pk', AttributeType: 'S' },
+          { AttributeName: 'sk', AttributeType: 'S' },
+        ],
+        BillingMode: 'PAY_PER_REQUEST',
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        SSESpecification: { SSEEnabled: true },
+        DeletionProtectionEnabled: true,
+      }),
+    });
+  });
+});
+
+describe('notification topic', () => {
+  it('is encrypted with a rotated customer key and refuses publishers without TLS', () => {
+    template.hasResourceProperties('AWS::SNS::Topic', {
+      KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^NotificationsKey'), 'Arn'] },
+    });
+    template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Deny',
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          }),
+        ]),
+      },
+    });
+  });
+});
+
+describe('functions', () => {
+  it('one per handler module, each Node 24 on ARM64 with the configuration every handler reads', () => {
+    const byModule = functionsByModule();
+    expect([...byModule.keys()].sort()).toEqual(HANDLER_MODULES);
+    const table = template.findResources('AWS::DynamoDB::Table');
+    const topic = template.findResources('AWS::SNS::Topic');
+    for (const [module, id] of byModule) {
+      const p = resources[id]?.Properties ?? {};
+      expect(p.Runtime, module).toBe('nodejs24.x');
+      expect(p.Architectures, module).toEqual(['arm64']);
+      expect(p.TracingConfig, module).toEqual({ Mode: 'Active' });
+      const env = (p.Environment as { Variables: Record<string, unknown> }).Variables;
+      expect(env.VECGUARD_TABLE_NAME, module).toEqual({ Ref: Object.keys(table)[0] });
+      expect(env.VECGUARD_TOPIC_ARN, module).toEqual({ Ref: Object.keys(topic)[0] });
+      expect(env.VECGUARD_POLICY_FILE, module).toBe('/var/task/vecguard.policy.yaml');
+      expect(env.VECGUARD_DRY_RUN, module).toBeUndefined();
+    }
+  });
+
+  it('on-event knows the state machine and the member role name', () => {
+    const env = environmentOf('on-event');
+    const machine = Object.keys(template.findResources('AWS::StepFunctions::StateMachine'))[0];
+    expect(env.VECGUARD_STATE_MACHINE_ARN).toEqual({ Ref: machine });
+    expect(env.VECGUARD_MEMBER_ROLE_NAME).toBe('vecguard-member');
+  });
+
+  it('Apply has time for an instance move, a reserved concurrency, and its share of EC2 rate limits', () => {
+    const p = resources[functionsByModule().get('apply') ?? '']?.Properties ?? {};
+    expect(p.Timeout).toBe(600);
+    expect(p.ReservedConcurrentExecutions).toBe(10);
+    // The Groups Map runs 10 Apply workers per scope: each takes a tenth of the buckets.
+    expect((p.Environment as { Variables: Record<string, unknown> }).Variables.VECGUARD_EC2_RATE_SHARE).toBe(
+      '0.1',
+    );
+  });
+
+  it('dry-run, when set, reaches every function', { timeout: 30_000 }, () => {
+    const t = synth({ dryRun: true });
+    const fns = Object.values(t.findResources('AWS::Lambda::Function'));
+    expect(fns).toHaveLength(HANDLER_MODULES.length);
+    for (const fn of fns) expect(fn.Properties.Environment.Variables.VECGUARD_DRY_RUN).toBe('true');
+  });
+
+  it('every log group has a retention', () => {
+    const groups = Object.values(template.findResources('AWS::Logs::LogGroup'));
+    expect(groups.length).toBe(HANDLER_MODULES.length + 1);
+    for (const g of groups) expect(g.Properties.RetentionInDays).toBeGreaterThan(0);
+  });
+});
+
+describe('state machine', () => {
+  const asl = readFileSync(ASL_FILE, 'utf8');
+
+  it('substitutes every placeholder of the ASL file, each with the function LOOP_FUNCTIONS binds it to', () => {
+    const machine = Object.values(template.findResources('AWS::StepFunctions::StateMachine'))[0];
+    const substitutions = machine?.Properties.DefinitionSubstitutions as Record<string, unknown>;
+    expect(Object.keys(substitutions).sort()).toEqual(placeholdersOf(asl));
+    expect(Object.keys(substitutions).sort()).toEqual(Object.keys(LOOP_FUNCTIONS).sort());
+    const byModule = functionsByModule();
+    for (const [name, module] of Object.entries(LOOP_FUNCTIONS)) {
+      expect(substitutions[name], name).toEqual({ 'Fn::GetAtt': [byModule.get(module), 'Arn'] });
+    }
+    // What CloudFormation will do with the file: nothing of the form ${…} is left.
+    const deployed = asl.replace(/\$\{([^}]*)\}/g, (whole, name: string) =>
+      name in substitutions ? `arn:aws:lambda:us-east-1:111111111111:function:${name}` : whole,
+    );
+    expect(deployed).not.toContain('${');
+  });
+
+  it('is a standard workflow with tracing and logging of every event', () => {
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineType: 'STANDARD',
+      TracingConfiguration: { Enabled: true },
+      LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: false }),
+    });
+  });
+
+  it('may invoke exactly the loop functions', () => {
+    const machine = Object.values(template.findResources('AWS::StepFunctions::StateMachine'))[0] ?? {};
+    const role = (machine.Properties.RoleArn as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
+    const invoke = statementsOf(role).filter((s) => actionsOf(s).includes('lambda:InvokeFunction'));
+    expect(invoke).toHaveLength(1);
+    const byModule = functionsByModule();
+    const ids = (refs: unknown) =>
+      (refs as { 'Fn::GetAtt': [string, string] }[]).map((r) => r['Fn::GetAtt'][0]).sort();
+    expect(ids(invoke[0]?.Resource)).toEqual(
+      Object.values(LOOP_FUNCTIONS)
+        .map((m) => byModule.get(m))
+        .sort(),
+    );
+  });
+});
+
+describe('least privilege', () => {
+  it("Apply's EC2 actions are exactly the remediation registry's, none a wildcard", () => {
+    const registry = allPermissions();
+    const actions = actionsOfRole(roleOf('apply'));
+    expect(ec2ActionsOf('apply')).toEqual(registry.filter((a) => a.startsWith('ec2:')).sort());
+    for (const a of registry) expect(actions.has(a), a).toBe(true);
+    expect([...actions].filter((a) => a.includes('*'))).toEqual([]);
+  });
+
+  it('Apply passes roles only to VPC Flow Logs', () => {
+    const passRole = statementsOf(roleOf('apply')).filter((s) => actionsOf(s).includes('iam:PassRole'));
+    expect(passRole).toHaveLength(1);
+    expect(passRole[0]?.Condition).toEqual({
+      StringEquals: { 'iam:PassedToService': 'vpc-flow-logs.amazonaws.com' },
+    });
+  });
+
+  it.each(['inventory', 'poll-transitions', 'report'])('%s reads EC2 and changes nothing there', (module) => {
+    const ec2 = ec2ActionsOf(module);
+    expect(ec2).toEqual([...EC2_READ_ACTIONS].sort());
+    expect(ec2.filter((a) => !/^ec2:(Describe|Get)/.test(a))).toEqual([]);
+  });
+
+  it.each([
+    'audit',
+    'plan',
+    'load-page',
+    'publish-findings',
+    'request-approval',
+    'record-rejection',
+    'failure-report',
+    'on-event',
+  ])('%s has no EC2 permission', (module) => {
+    expect(ec2ActionsOf(module)).toEqual([]);
+  });
+
+  it('LoadPage and PublishFindings only read the table', () => {
+    for (const module of ['load-page', 'publish-findings']) {
+      const writes = [...actionsOfRole(roleOf(module))].filter((a) =>
+        /^dynamodb:(Put|Update|Delete|BatchWrite)/.test(a),
+      );
+      expect(writes, module).toEqual([]);
+    }
+  });
+
+  it('only on-event starts executions, and it cannot touch the table', () => {
+    for (const module of HANDLER_MODULES) {
+      const actions = actionsOfRole(roleOf(module));
+      expect(actions.has('states:StartExecution'), module).toBe(module === 'on-event');
+    }
+    expect([...actionsOfRole(roleOf('on-event'))].filter((a) => a.startsWith('dynamodb:'))).toEqual([]);
+  });
+
+  it('functions that reach into a scope may assume only the member role', () => {
+    for (const module of ['inventory', 'publish-findings', 'apply', 'poll-transitions', 'report']) {
+      const assume = statementsOf(roleOf(module)).filter((s) => actionsOf(s).includes('sts:AssumeRole'));
+      expect(
+        assume.map((s) => s.Resource),
+        module,
+      ).toEqual([{ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::*:role/vecguard-member']] }]);
+    }
+    for (const module of ['audit', 'plan', 'load-page', 'on-event']) {
+      expect(actionsOfRole(roleOf(module)).has('sts:AssumeRole'), module).toBe(false);
+    }
+  });
+
+  it('without a member role name, nothing may assume a role', { timeout: 30_000 }, () => {
+    const t = synth({ memberRoleName: undefined });
+    const policies = JSON.stringify(t.findResources('AWS::IAM::Policy'));
+    expect(policies).toContain('ec2:DescribeVpcs');
+    expect(policies).not.toContain('sts:AssumeRole');
+  });
+
+  it('function roles live under /vecguard/, which the member role trusts', () => {
+    for (const module of HANDLER_MODULES) {
+      expect(resources[roleOf(module)]?.Properties.Path, module).toBe('/vecguard/');
+    }
+  });
+});
+
+describe('approver policy', () => {
+  it('grants SendTaskSuccess/SendTaskFailure on this state machine only, and approval items only', () => {
+    const policy = Object.values(template.findResources('AWS::IAM::ManagedPolicy'))[0];
+    expect(policy?.Properties.ManagedPolicyName).toBe('vecguard-approver');
+    const statements = policy?.Properties.PolicyDocument.Statement as Statement[];
+    const machine = Object.keys(template.findResources('AWS::StepFunctions::StateMachine'))[0];
+    const states = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('states:')));
+    expect(states).toEqual([
+      {
+        Sid: 'AnswerApprovalTask',
+        Effect: 'Allow',
+        Action: ['states:SendTaskSuccess', 'states:SendTaskFailure'],
+        Resource: { Ref: machine },
+      },
+    ]);
+    for (const s of statements) {
+      expect(s.Resource).not.toBe('*');
+      expect(actionsOf(s).filter((a) => a.includes('*'))).toEqual([]);
+    }
+    const decide = statements.find((s) => actionsOf(s).includes('dynamodb:UpdateItem'));
+    expect(decide?.Condition).toEqual({
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['APPROVAL#*'] },
+    });
+    expect(statements.flatMap(actionsOf).filter((a) => /^dynamodb:(Put|Delete|BatchWrite)/.test(a))).toEqual(
+      [],
+    );
+  });
+});
+
+describe('triggers', () => {
+  it('on-event failures and undeliverable events land in an encrypted dead-letter queue', () => {
+    const queue = Object.keys(template.findResources('AWS::SQS::Queue'));
+    expect(queue).toHaveLength(1);
+    template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true });
+    const onEvent = functionsByModule().get('on-event');
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: onEvent },
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [queue[0], 'Arn'] } } },
+    });
+    const rules = Object.values(template.findResources('AWS::Events::Rule'));
+    expect(rules).toHaveLength(4);
+    for (const rule of rules) {
+      expect(rule.Properties.Targets).toEqual([
+        expect.objectContaining({
+          Arn: { 'Fn::GetAtt': [onEvent, 'Arn'] },
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [queue[0], 'Arn'] } },
+        }),
+      ]);
+    }
+  });
+
+  it('the CloudTrail rule matches the successful EC2 calls the classifier acts on', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.ec2'],
+        'detail-type': ['AWS API Call via CloudTrail'],
+        detail: {
+          eventSource: ['ec2.amazonaws.com'],
+          eventName: Object.keys(CLOUDTRAIL_CALLS).sort(),
+          errorCode: [{ exists: false }],
+        },
+      },
+    });
+  });
+
+  it('the Config rule matches the resource types the classifier acts on, oversized changes included', () => {
+    const types = [...CONFIG_RESOURCE_TYPES, { prefix: 'AWS::EC2::TransitGateway' }];
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: Match.objectLike({
+        source: ['aws.config'],
+        detail: Match.objectLike({
+          $or: [
+            { configurationItem: { resourceType: types } },
+            { configurationItemSummary: { resourceType: types } },
+          ],
+        }),
+      }),
+    });
+  });
+
+  it('a schedule and the Security Hub re-scan action start the loop too', () => {
+    template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 day)' });
+    const action = Object.keys(template.findResources('AWS::SecurityHub::ActionTarget'));
+    expect(action).toHaveLength(1);
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.securityhub'],
+        'detail-type': ['Security Hub Findings - Custom Action'],
+        resources: [{ 'Fn::GetAtt': [action[0], 'ActionTargetArn'] }],
+      },
+    });
+  });
+});
+
+describe('props are checked, with what to do', () => {
+  it('a schedule that is not rate(…) or cron(…)', () => {
+    expect(() => synth({ schedule: 'every day' })).toThrow(/use rate\(…\) or cron\(…\)/);
+  });
+  it('a policy file that does not exist', () => {
+    expect(() => synth({ policyFile: 'examples/nope.yaml' })).toThrow(/does not exist; pass a path relative/);
+  });
+  it('a policy file that does not validate', () => {
+    expect(() => synth({ policyFile: 'package.json' })).toThrow(/package\.json/);
+  });
+  it('remediation permissions with a wildcard or none', () => {
+    expect(() => synth({ remediationPermissions: ['ec2:*'] })).toThrow(/no wildcards.*"ec2:\*"/);
+    expect(() => synth({ remediationPermissions: [] })).toThrow(/allPermissions\(\)/);
+  });
+  it('an Apply concurrency out of range', () => {
+    expect(() => synth({ applyConcurrency: 0 })).toThrow(/applyConcurrency must be an integer from 1/);
+  });
+  it('a member role name IAM would refuse', () => {
+    expect(() => synth({ memberRoleName: 'has space' })).toThrow(/not an IAM role name/);
+  });
+});

@@ -1,0 +1,44 @@
+/**
+ * cdk-nag's AwsSolutions pack over both stacks: every finding is either fixed or acknowledged, with a
+ * reason, by its granular id, next to the construct that causes it.
+ */
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { describe, expect, it } from 'vitest';
+import { allPermissions } from '../../functions/adapters/actions/registry.ts';
+import { HubStack } from '../../infra/hub-stack.ts';
+import { MemberStack } from '../../infra/member-stack.ts';
+
+function nagged(build: (app: App) => void): () => void {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  build(app);
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  return () => app.synth();
+}
+
+describe('cdk-nag AwsSolutions', () => {
+  it('finds nothing unacknowledged in the hub and member stacks', { timeout: 60_000 }, () => {
+    const synth = nagged((app) => {
+      new HubStack(app, 'Hub', {
+        remediationPermissions: allPermissions(),
+        memberRoleName: 'vecguard-member',
+      });
+      new MemberStack(app, 'Member', {
+        remediationPermissions: allPermissions(),
+        hubAccountId: '111111111111',
+      });
+    });
+    expect(synth).not.toThrow();
+  });
+
+  it('does fail synth on an unacknowledged finding (the check above can fail)', { timeout: 60_000 }, () => {
+    const synth = nagged((app) => {
+      const stack = new Stack(app, 'Loose');
+      new iam.Role(stack, 'Role', {
+        assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      }).addToPolicy(new iam.PolicyStatement({ actions: ['ec2:*'], resources: ['*'] }));
+    });
+    expect(synth).toThrow();
+  });
+});
