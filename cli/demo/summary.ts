@@ -5,6 +5,7 @@
  */
 import type { AuditEntry } from '../../functions/adapters/store/audit-log.ts';
 import type { VerdictKind } from '../../functions/domain/verdict.ts';
+import { foldRunsByScope } from '../runs.ts';
 import type { RunRecord } from './session.ts';
 
 export interface DemoVpc {
@@ -43,24 +44,20 @@ export function summarise(input: {
   mutatingCalls: number;
   seconds: number;
 }): DemoSummary {
-  const vpcs = new Map<string, DemoVpc>();
-  for (const run of input.runs) {
-    for (const v of run.summary?.vpcs ?? []) {
-      const earlier = vpcs.get(v.vpcId);
-      vpcs.set(v.vpcId, {
+  const scopes = foldRunsByScope(input.runs.flatMap((r) => (r.summary ? [r.summary] : [])));
+  const vpcs = scopes.flatMap(({ summary }) =>
+    summary.vpcs.map(
+      (v): DemoVpc => ({
         name: v.name,
         vpcId: v.vpcId,
-        before: earlier ? earlier.before : v.before,
+        before: v.before,
         after: v.after,
         exclusions: v.exclusions,
-        actions: [
-          ...(earlier?.actions ?? []),
-          ...v.actions.filter((a) => a.outcome === 'applied').map((a) => a.summary),
-        ],
+        actions: v.actions.filter((a) => a.outcome === 'applied').map((a) => a.summary),
         remaining: v.remaining,
-      });
-    }
-  }
+      }),
+    ),
+  );
   const last = [...input.runs].reverse().find((r) => r.summary)?.summary;
   const approvals = input.runs.flatMap((r) => r.approvals);
   const count = (outcome: string) => input.auditLog.filter((e) => e.outcome === outcome).length;
@@ -74,7 +71,7 @@ export function summarise(input: {
       status: r.status,
       ...(r.error ? { error: r.error } : {}),
     })),
-    vpcs: [...vpcs.values()].sort((a, b) => a.name.localeCompare(b.name)),
+    vpcs: vpcs.sort((a, b) => a.name.localeCompare(b.name)),
     transitGateways: last?.transitGateways ?? [],
     approvals: {
       requested: approvals.length,

@@ -7,6 +7,7 @@
  * fonts, no script; its Content-Security-Policy says so), so it can be opened from a CI artefact or an
  * e-mail attachment. Every string that came from AWS or a user (VPC names are tags) goes through `esc`.
  */
+
 import type { Approval } from '../../functions/adapters/store/approvals.ts';
 import type { AuditEntry } from '../../functions/adapters/store/audit-log.ts';
 import type { Finding } from '../../functions/domain/asff.ts';
@@ -14,6 +15,7 @@ import { BLOCKER_GUIDANCE } from '../../functions/domain/blockers.ts';
 import { formatUsd } from '../../functions/domain/notifications.ts';
 import { COMPLIANT_VERDICTS, type VerdictKind } from '../../functions/domain/verdict.ts';
 import type { RunSummary } from '../../functions/handlers/report.ts';
+import { foldRunsByScope } from '../runs.ts';
 import { mergeVerdictSeries, VERDICT_STYLE, VERDICTS_BY_RANK, verdictChartSvg } from './chart.ts';
 
 export interface ReportInput {
@@ -78,9 +80,6 @@ function verdictBadge(verdict: VerdictKind | null): string {
 
 const named = (name: string | undefined, id: string) =>
   name && name !== id ? `<strong>${esc(name)}</strong> <code>${esc(id)}</code>` : `<code>${esc(id)}</code>`;
-
-const scopeKey = (s: { accountId: string; region: string; runId: string }) =>
-  `${s.runId}\n${s.accountId}\n${s.region}`;
 
 const isEnforced = (v: VerdictKind | null) => v === 'ENFORCED' || v === 'ENFORCED_WITH_EXCLUSIONS';
 
@@ -246,74 +245,33 @@ footer{color:var(--muted);font-size:12px;text-align:center;margin-top:24px}
 `;
 }
 
-/**
- * Runs of the same account + Region (a run an event started for one VPC, then a sweep) folded into one view of
- * the scope: each VPC once — its first "before", its last "after" — and the chart over the runs that saw the
- * whole scope (a run narrowed to a few VPCs is a partial view, not the estate), in time order.
- */
-export function foldRunsByScope(summaries: readonly RunSummary[]): RunSummary[] {
-  const byScope = new Map<string, RunSummary[]>();
-  for (const s of [...summaries].sort((a, b) => a.startedAt.localeCompare(b.startedAt))) {
-    const key = scopeKey(s);
-    byScope.set(key, [...(byScope.get(key) ?? []), s]);
-  }
-  return [...byScope.values()].map((runs) => {
-    const [first, ...rest] = runs as [RunSummary, ...RunSummary[]];
-    if (rest.length === 0) return first;
-    const last = runs[runs.length - 1] as RunSummary;
-    const vpcs = new Map<string, RunSummary['vpcs'][number]>();
-    for (const run of runs) {
-      for (const v of run.vpcs) {
-        const earlier = vpcs.get(v.vpcId);
-        vpcs.set(
-          v.vpcId,
-          earlier ? { ...v, before: earlier.before, actions: [...earlier.actions, ...v.actions] } : v,
-        );
-      }
-    }
-    const widest = Math.max(...runs.map((r) => r.vpcs.length));
-    const sum = <K extends 'approvals' | 'actions'>(key: K) => {
-      const out: Record<string, number> = {};
-      for (const run of runs) for (const [k, n] of Object.entries(run[key])) out[k] = (out[k] ?? 0) + n;
-      return out as unknown as RunSummary[K];
-    };
-    return {
-      ...last,
-      runId: runs.map((r) => r.runId).join(', '),
-      startedAt: first.startedAt,
-      iterations: runs.reduce((n, r) => n + r.iterations, 0),
-      vpcs: [...vpcs.values()],
-      approvals: sum('approvals'),
-      actions: sum('actions'),
-      verdictsPerIteration: runs
-        .filter((r) => r.vpcs.length === widest)
-        .flatMap((r) => r.verdictsPerIteration),
-    };
-  });
-}
-
 export function renderReportHtml(input: ReportInput): string {
-  const summaries = foldRunsByScope(input.summaries);
-  const scopes = new Set(summaries.map(scopeKey));
+  const folded = foldRunsByScope(input.summaries);
+  const summaries = folded.map((f) => f.summary);
   const runIds = [...new Set(input.summaries.map((s) => s.runId))];
+  /** Whether an audit entry belongs to a folded scope: same account and Region, one of its runs. */
+  const inScope = (e: AuditEntry, i: number) =>
+    e.accountId === summaries[i]?.accountId &&
+    e.region === summaries[i]?.region &&
+    (folded[i]?.runIds.includes(e.runId) ?? false);
   const approvals = input.approvals
     .filter((a) => runIds.includes(a.runId))
     .sort((a, b) => a.requestedAt.localeCompare(b.requestedAt));
   const approvalsById = new Map(approvals.map((a) => [a.approvalId, a]));
   const entries = input.auditLog
-    .filter((e) => scopes.has(scopeKey(e)))
+    .filter((e) => summaries.some((_, i) => inScope(e, i)))
     .sort((a, b) => a.at.localeCompare(b.at));
-  const multiScope = scopes.size > 1;
+  const multiScope = summaries.length > 1;
 
   const vpcs: ReportVpc[] = summaries.flatMap((s) =>
     s.vpcs.map((v) => ({ ...v, accountId: s.accountId, region: s.region })),
   );
   const stepsByVpc = new Map<string, JourneyStep[]>();
   const unmatched: AuditEntry[] = [];
-  for (const s of summaries) {
+  for (const [i, s] of summaries.entries()) {
     const j = journeys(
       s,
-      entries.filter((e) => scopeKey(e) === scopeKey(s)),
+      entries.filter((e) => inScope(e, i)),
       approvalsById,
     );
     for (const [id, steps] of j.byVpc) stepsByVpc.set(`${s.accountId}/${s.region}/${id}`, steps);
