@@ -181,39 +181,32 @@ export class ApprovalStore {
     scope?: { accountId?: string; region?: string },
   ): Promise<ListedApproval[]> {
     const at = isoTime(now, 'now');
-    const found: ListedApproval[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await send<ScanCommandOutput>(
-        this.table,
-        'Scan',
-        new ScanCommand({
-          TableName: this.table.tableName,
-          FilterExpression: 'begins_with(pk, :prefix) AND sk = :sk AND #status = :pending',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: {
-            ':prefix': keys.approval(''),
-            ':sk': keys.approvalSk,
-            ':pending': 'pending',
-          },
-          ...(startKey === undefined ? {} : { ExclusiveStartKey: startKey }),
-        }),
-      );
-      for (const item of page.Items ?? []) {
-        const approval = parseApproval(item);
-        if (scope?.accountId !== undefined && approval.accountId !== scope.accountId) continue;
-        if (scope?.region !== undefined && approval.region !== scope.region) continue;
-        found.push({ ...approval, expired: approval.expiresAt <= at });
-      }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey !== undefined);
-    return found.sort(
-      (a, b) => a.requestedAt.localeCompare(b.requestedAt) || a.approvalId.localeCompare(b.approvalId),
+    const pending = await this.#scan(
+      '#status = :pending',
+      { ':pending': 'pending' },
+      { '#status': 'status' },
     );
+    return pending
+      .filter(
+        (a) =>
+          (scope?.accountId === undefined || a.accountId === scope.accountId) &&
+          (scope?.region === undefined || a.region === scope.region),
+      )
+      .map((a) => ({ ...a, expired: a.expiresAt <= at }));
   }
 
   /** Every approval a run asked for in one scope, whatever its status, oldest first. */
   async listForRun(runId: string, scope: { accountId: string; region: string }): Promise<Approval[]> {
+    const ofRun = await this.#scan('runId = :runId', { ':runId': runId });
+    return ofRun.filter((a) => a.accountId === scope.accountId && a.region === scope.region);
+  }
+
+  /** Approval items matching `filter` (a Scan: the table has no index on them), oldest request first. */
+  async #scan(
+    filter: string,
+    values: Record<string, string>,
+    names?: Record<string, string>,
+  ): Promise<Approval[]> {
     const found: Approval[] = [];
     let startKey: Record<string, unknown> | undefined;
     do {
@@ -222,19 +215,13 @@ export class ApprovalStore {
         'Scan',
         new ScanCommand({
           TableName: this.table.tableName,
-          FilterExpression: 'begins_with(pk, :prefix) AND sk = :sk AND runId = :runId',
-          ExpressionAttributeValues: {
-            ':prefix': keys.approval(''),
-            ':sk': keys.approvalSk,
-            ':runId': runId,
-          },
+          FilterExpression: `begins_with(pk, :prefix) AND sk = :sk AND ${filter}`,
+          ...(names ? { ExpressionAttributeNames: names } : {}),
+          ExpressionAttributeValues: { ':prefix': keys.approval(''), ':sk': keys.approvalSk, ...values },
           ...(startKey === undefined ? {} : { ExclusiveStartKey: startKey }),
         }),
       );
-      for (const item of page.Items ?? []) {
-        const approval = parseApproval(item);
-        if (approval.accountId === scope.accountId && approval.region === scope.region) found.push(approval);
-      }
+      for (const item of page.Items ?? []) found.push(parseApproval(item));
       startKey = page.LastEvaluatedKey;
     } while (startKey !== undefined);
     return found.sort(
