@@ -157,8 +157,8 @@ export function encryptionPreconditionViolations(
   return violations;
 }
 
-/** Flow log fields (versions 2–8 and `encryption-status`), https://docs.aws.amazon.com/vpc/latest/userguide/flow-log-records.html */
-const FLOW_LOG_FIELDS = new Set([
+/** The version-2 fields: the default format, in AWS's order. */
+const VERSION_2_FIELDS = [
   'version',
   'account-id',
   'interface-id',
@@ -173,6 +173,11 @@ const FLOW_LOG_FIELDS = new Set([
   'end',
   'action',
   'log-status',
+];
+
+/** Flow log fields (versions 2–8 and `encryption-status`), https://docs.aws.amazon.com/vpc/latest/userguide/flow-log-records.html */
+const FLOW_LOG_FIELDS = new Set([
+  ...VERSION_2_FIELDS,
   'vpc-id',
   'subnet-id',
   'instance-id',
@@ -204,24 +209,7 @@ const FLOW_LOG_FIELDS = new Set([
 ]);
 
 /** The default (version 2) format, written as AWS writes it: `${version} ${account-id} …`. */
-export const DEFAULT_FLOW_LOG_FORMAT = [
-  'version',
-  'account-id',
-  'interface-id',
-  'srcaddr',
-  'dstaddr',
-  'srcport',
-  'dstport',
-  'protocol',
-  'packets',
-  'bytes',
-  'start',
-  'end',
-  'action',
-  'log-status',
-]
-  .map((field) => `$\{${field}}`)
-  .join(' ');
+export const DEFAULT_FLOW_LOG_FORMAT = VERSION_2_FIELDS.map((field) => `$\{${field}}`).join(' ');
 
 export function checkLogFormat(format: string): void {
   const fields = [...format.matchAll(/\$\{([^}]*)\}/g)].map((m) => m[1] ?? '');
