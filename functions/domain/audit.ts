@@ -116,7 +116,8 @@ interface AuditContext {
   readonly managedElsewhere: boolean;
   readonly vpcById: ReadonlyMap<string, Vpc>;
   readonly resolved: ReadonlyMap<string, ResolvedVpcPolicy>;
-  readonly enis: ReadonlyMap<string, NetworkInterface>;
+  /** Network interfaces by VPC, then by id: a blocker is an interface of the VPC it blocks. */
+  readonly enisInVpc: ReadonlyMap<string, ReadonlyMap<string, NetworkInterface>>;
   readonly enisByVpc: ReadonlyMap<string, NetworkInterface[]>;
   readonly gatewaysByVpc: ReadonlyMap<string, InventorySnapshot['gateways']>;
   readonly peeringById: ReadonlyMap<string, PeeringConnection>;
@@ -154,7 +155,7 @@ function buildContext(snapshot: InventorySnapshot, policy: Policy): AuditContext
     managedElsewhere,
     vpcById,
     resolved,
-    enis: indexNetworkInterfaces(snapshot.networkInterfaces),
+    enisInVpc: new Map([...enisByVpc].map(([vpcId, enis]) => [vpcId, indexNetworkInterfaces(enis)])),
     enisByVpc,
     gatewaysByVpc,
     peeringById: new Map(snapshot.peeringConnections.map((p) => [p.peeringConnectionId, p])),
@@ -289,7 +290,7 @@ function modeTagReason(vpc: Vpc, resolved: ResolvedVpcPolicy): string[] {
 function auditVpc(ctx: AuditContext, vpc: Vpc, history: VerdictHistory): VpcVerdict {
   const resolved = ctx.resolved.get(vpc.vpcId) as ResolvedVpcPolicy;
   const blockers = vpc.blockers
-    .map((raw) => classifyBlocker(raw, ctx.enis))
+    .map((raw) => classifyBlocker(raw, ctx.enisInVpc.get(vpc.vpcId) ?? []))
     .sort(
       (a, b) =>
         byString(a.id, b.id) ||

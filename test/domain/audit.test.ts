@@ -248,6 +248,24 @@ describe('audit: one verdict per VPC', () => {
     expect(v.reasons.join(' ')).toMatch(/eni-1 \(instance\)/);
   });
 
+  it('a blocker ENI is read from the VPC it blocks, whatever another VPC lists under the same id', () => {
+    // Found by the order-independence property: an inventory read at two moments (or two scopes merged)
+    // can list one id twice; the interface that matters is the one in the blocked VPC.
+    const vpcs = [
+      vpc('vpc-a', { control: control('monitor') }),
+      vpc('vpc-b', { control: control('monitor'), blockers: [blocker('eni-1', { isExcludable: false })] }),
+    ];
+    const inA = eni('eni-1', 'vpc-a');
+    const inB = eni('eni-1', 'vpc-b', { instanceId: 'i-0b' });
+    for (const networkInterfaces of [
+      [inA, inB],
+      [inB, inA],
+    ]) {
+      const b = auditOne({ vpcs, networkInterfaces }).vpcs.find((v) => v.vpcId === 'vpc-b');
+      expect(b?.blockers[0]).toMatchObject({ id: 'eni-1', kind: 'instance', instanceId: 'i-0b' });
+    }
+  });
+
   it('BLOCKED: AWS says excludable but no exclusion is known for the kind', () => {
     const v = verdictOf({
       vpcs: [
