@@ -95,7 +95,7 @@ describe('vecguard demo', () => {
     expect(badPolicy.code).toBe(2);
     expect(badPolicy.stderr.trim().split('\n')).toHaveLength(1);
     expect((await run('--scenario', 'nowhere')).stderr).toContain('scenario "nowhere" not found');
-  }, 30_000);
+  });
 });
 
 describe('vecguard demo --approve ask', () => {

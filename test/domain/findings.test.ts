@@ -685,7 +685,7 @@ describe('limits hold for any verdict (property)', () => {
       }),
       { numRuns: 40 },
     );
-  }, 30_000);
+  });
 });
 
 describe('findingsForAudit', () => {
