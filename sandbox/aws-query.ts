@@ -18,7 +18,7 @@ import { XmlShapeSerializer } from '@aws-sdk/core/protocols';
 import { NormalizedSchema } from '@smithy/core/schema';
 import type { StaticOperationSchema } from '@smithy/types';
 import { parseForm, toQueryTree } from './query-protocol.ts';
-import { renderError, type SandboxRequest, type SandboxResponse } from './service.ts';
+import { renderError, type SandboxRequest, type SandboxResponse, ServiceError } from './service.ts';
 
 export interface AwsQueryOperation {
   readonly name: string;
@@ -35,16 +35,8 @@ export interface AwsQueryService {
 }
 
 /** An error the service answers with; `handle` renders it in the protocol's format. */
-export class AwsQueryError extends Error {
+export class AwsQueryError extends ServiceError {
   override readonly name = 'AwsQueryError';
-  readonly code: string;
-  readonly status: number;
-
-  constructor(code: string, message: string, status = 400) {
-    super(message);
-    this.code = code;
-    this.status = status;
-  }
 }
 
 const operationCache = new WeakMap<object, Map<string, AwsQueryOperation | null>>();
@@ -248,11 +240,7 @@ export function awsQueryErrorResponse(
   requestId: string,
   action?: string,
 ): SandboxResponse {
-  const response = renderError(
-    'query',
-    { status: error.status, code: error.code, message: error.message },
-    requestId,
-  );
+  const response = renderError('query', error, requestId);
   return action === undefined ? response : { ...response, call: { action, errorCode: error.code } };
 }
 

@@ -54,6 +54,22 @@ export interface SandboxError {
   readonly message: string;
 }
 
+/**
+ * An error a service emulator answers a caller with: the API's error code, its message and the HTTP status.
+ * Each service subclasses it (`Ec2Error`, `StatesApiError`, …) so that it catches only its own; the service
+ * renders it in its protocol's format.
+ */
+export class ServiceError extends Error implements SandboxError {
+  readonly code: string;
+  readonly status: number;
+
+  constructor(code: string, message: string, status = 400) {
+    super(message);
+    this.code = code;
+    this.status = status;
+  }
+}
+
 export interface ServiceEmulator {
   /** SigV4 signing name this emulator answers for (`ec2`, `sts`, `states`, …). */
   readonly signingName: string;

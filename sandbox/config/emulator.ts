@@ -10,7 +10,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { SandboxClock } from '../clock.ts';
-import type { SandboxRequest, SandboxResponse, ServiceEmulator } from '../service.ts';
+import { type SandboxRequest, type SandboxResponse, type ServiceEmulator, ServiceError } from '../service.ts';
 import { ValidationErrors } from '../validation.ts';
 
 const TARGET_PREFIX = 'StarlingDoveService.';
@@ -38,16 +38,8 @@ export interface ConfigEmulatorOptions {
   readonly strictResultTokens?: boolean;
 }
 
-class ConfigError extends Error {
+class ConfigError extends ServiceError {
   override readonly name = 'ConfigError';
-  readonly code: string;
-  readonly status: number;
-
-  constructor(code: string, message: string, status = 400) {
-    super(message);
-    this.code = code;
-    this.status = status;
-  }
 }
 
 interface Scope {

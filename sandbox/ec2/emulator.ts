@@ -235,11 +235,7 @@ export class Ec2Emulator implements ServiceEmulator {
               `An internal error has occurred (${error instanceof Error ? error.message : String(error)})`,
               500,
             );
-      const response = renderError(
-        'ec2',
-        { status: ec2Error.status, code: ec2Error.code, message: ec2Error.message },
-        requestId,
-      );
+      const response = renderError('ec2', ec2Error, requestId);
       return { ...response, call: { ...facts, errorCode: ec2Error.code } };
     }
   }

@@ -2,17 +2,10 @@
  * EC2 errors as the API reports them: a code, a message, an HTTP status.
  * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html
  */
+import { ServiceError } from '../service.ts';
 
-export class Ec2Error extends Error {
+export class Ec2Error extends ServiceError {
   override readonly name = 'Ec2Error';
-  readonly code: string;
-  readonly status: number;
-
-  constructor(code: string, message: string, status = 400) {
-    super(message);
-    this.code = code;
-    this.status = status;
-  }
 }
 
 export function notFound(code: string, id: string, what: string): Ec2Error {

@@ -10,7 +10,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { SandboxClock } from '../clock.ts';
-import type { SandboxRequest, SandboxResponse, ServiceEmulator } from '../service.ts';
+import { renderError, type SandboxRequest, type SandboxResponse, type ServiceEmulator } from '../service.ts';
 import type { Json } from './definition.ts';
 import { StatesApiError } from './errors.ts';
 import { toWireEvent } from './history.ts';
@@ -112,16 +112,7 @@ export class StepFunctionsEmulator implements ServiceEmulator {
       if (!(error instanceof StatesApiError)) {
         throw error;
       }
-      return {
-        status: error.status,
-        headers: {
-          'content-type': CONTENT_TYPE,
-          'x-amzn-requestid': requestId,
-          'x-amzn-errortype': error.code,
-        },
-        body: JSON.stringify({ __type: error.code, message: error.message }),
-        call: { action, mutating, errorCode: error.code },
-      };
+      return { ...renderError('json', error, requestId), call: { action, mutating, errorCode: error.code } };
     }
   }
 

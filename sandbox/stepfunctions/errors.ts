@@ -4,18 +4,11 @@
  * https://docs.aws.amazon.com/step-functions/latest/apireference/CommonErrors.html
  * https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html
  */
+import { ServiceError } from '../service.ts';
 
 /** An API error: `code` is the awsJson `__type` (`ExecutionDoesNotExist`, `TaskTimedOut`, …). */
-export class StatesApiError extends Error {
+export class StatesApiError extends ServiceError {
   override readonly name = 'StatesApiError';
-  readonly code: string;
-  readonly status: number;
-
-  constructor(code: string, message: string, status = 400) {
-    super(message);
-    this.code = code;
-    this.status = status;
-  }
 }
 
 /**

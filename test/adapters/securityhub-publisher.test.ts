@@ -100,15 +100,17 @@ describe('publishFindings against the sandbox Security Hub', () => {
     // Second run: vpc-b's problem is gone (no finding), vpc-c no longer exists. `previous` is read back from
     // Security Hub with GetFindings.
     const [a, b, c] = stored.map((f) => f.Id as string);
-    const second = await publishFindings({
-      client: client(region),
-      accountId: ACCOUNT,
-      region,
-      findings: findingsFor(['vpc-a'], region, RUN_2),
-      takenAt: RUN_2,
-      liveResourceIds: new Set(['vpc-a', 'vpc-b']),
-      clock: fakeClock(),
-    });
+    const laterRun = () =>
+      publishFindings({
+        client: client(region),
+        accountId: ACCOUNT,
+        region,
+        findings: findingsFor(['vpc-a'], region, RUN_2),
+        takenAt: RUN_2,
+        liveResourceIds: new Set(['vpc-a', 'vpc-b']),
+        clock: fakeClock(),
+      });
+    const second = await laterRun();
     expect(second).toEqual({ imported: 3, failed: [], resolved: 1, archived: 1, unreadable: [] });
     expect(hub.finding(ACCOUNT, region, a as string)).toMatchObject({
       UpdatedAt: RUN_2,
@@ -123,15 +125,7 @@ describe('publishFindings against the sandbox Security Hub', () => {
     expect(hub.finding(ACCOUNT, region, c as string)?.RecordState).toBe('ARCHIVED');
 
     // A third identical run sends nothing new for the resolved and archived ones.
-    const third = await publishFindings({
-      client: client(region),
-      accountId: ACCOUNT,
-      region,
-      findings: findingsFor(['vpc-a'], region, RUN_2),
-      takenAt: RUN_2,
-      liveResourceIds: new Set(['vpc-a', 'vpc-b']),
-      clock: fakeClock(),
-    });
+    const third = await laterRun();
     expect(third).toMatchObject({ imported: 1, resolved: 0, archived: 0 });
   });
 

@@ -5,19 +5,9 @@
  */
 import { DescribeVpcEncryptionControlsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../cli/main.ts';
 import type { Approval } from '../../functions/adapters/store/approvals.ts';
 import { type LocalLoop, startLocalLoop } from '../../sandbox/loop.ts';
-
-async function run(...argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(argv, {
-    stdout: { write: (s: string) => (stdout += s) },
-    stderr: { write: (s: string) => (stderr += s) },
-  });
-  return { code, stdout, stderr };
-}
+import { run } from './helpers.ts';
 
 const ROOT = 'arn:aws:iam::111111111111:root';
 let loop: LocalLoop;

@@ -3,20 +3,10 @@ import { createServer } from 'node:net';
 import { promisify } from 'node:util';
 import { DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../cli/main.ts';
+import { run } from './helpers.ts';
 
 const NODE = process.execPath;
 const BIN = 'cli/bin/vecguard.ts';
-
-async function run(...argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(argv, {
-    stdout: { write: (s: string) => (stdout += s) },
-    stderr: { write: (s: string) => (stderr += s) },
-  });
-  return { code, stdout, stderr };
-}
 
 /** Start `vecguard sandbox` as a real process and wait for the environment it prints. */
 function startCli(...args: string[]): Promise<{ child: ChildProcess; env: Record<string, string> }> {

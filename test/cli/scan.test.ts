@@ -7,21 +7,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../../cli/main.ts';
 import { FindingSchema } from '../../functions/domain/asff.ts';
 import { RemediationPlanSchema } from '../../functions/domain/remediation-plan.ts';
 import { AuditReportSchema } from '../../functions/domain/verdict.ts';
 import { type FullSandbox, startFullSandbox } from '../../sandbox/full.ts';
-
-async function run(...argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(argv, {
-    stdout: { write: (s: string) => (stdout += s) },
-    stderr: { write: (s: string) => (stderr += s) },
-  });
-  return { code, stdout, stderr };
-}
+import { run } from './helpers.ts';
 
 /** What the loop's first audit of the default estate says (test/e2e/loop.test.ts, `before`). */
 const LOOP_VERDICTS = {

@@ -30,7 +30,7 @@ import type {
 } from '@aws-sdk/client-ec2';
 import { type ActionContext, action, findIn, findVpc, tagList, tagsFromSpecifications } from '../context.ts';
 import { Ec2Error, incorrectState, invalidParameter, required } from '../errors.ts';
-import { type FilterSpec, paginate, STANDARD_BOUNDS, selectResources } from '../listing.ts';
+import { type FilterSpec, type Page, paginate, STANDARD_BOUNDS, selectResources } from '../listing.ts';
 import type { FlowLogRecord, TgwAttachmentRecord, TransitGatewayRecord } from '../model.ts';
 
 function tgwView(ctx: ActionContext, tgw: TransitGatewayRecord): TransitGateway {
@@ -128,6 +128,23 @@ function findAttachment(ctx: ActionContext, id: string | undefined): TgwAttachme
     'InvalidTransitGatewayAttachmentID.NotFound',
     'transit gateway attachment ID',
   );
+}
+
+/** One page of the attachments a Describe…Attachments call asks for: by id, or those of `all`, then filtered. */
+function attachmentPage(
+  ctx: ActionContext,
+  input: DescribeTransitGatewayAttachmentsRequest | DescribeTransitGatewayVpcAttachmentsRequest,
+  all: () => Iterable<TgwAttachmentRecord>,
+  action: string,
+): Page<TgwAttachmentRecord> {
+  const items = selectResources({
+    ids: input.TransitGatewayAttachmentIds,
+    find: (id) => findAttachment(ctx, id),
+    all,
+    filters: input.Filters,
+    spec: ATTACHMENT_FILTERS,
+  });
+  return paginate(items, input, STANDARD_BOUNDS, action);
 }
 
 function liveAttachments(ctx: ActionContext, tgwId: string): TgwAttachmentRecord[] {
@@ -423,14 +440,12 @@ export const transitActions = {
     DescribeTransitGatewayVpcAttachmentsRequest,
     DescribeTransitGatewayVpcAttachmentsResult
   >(false, (ctx, input) => {
-    const items = selectResources({
-      ids: input.TransitGatewayAttachmentIds,
-      find: (id) => findAttachment(ctx, id),
-      all: () => [...ctx.state.tgwAttachments.values()].filter((a) => a.resourceType === 'vpc'),
-      filters: input.Filters,
-      spec: ATTACHMENT_FILTERS,
-    });
-    const page = paginate(items, input, STANDARD_BOUNDS, 'DescribeTransitGatewayVpcAttachments');
+    const page = attachmentPage(
+      ctx,
+      input,
+      () => [...ctx.state.tgwAttachments.values()].filter((a) => a.resourceType === 'vpc'),
+      'DescribeTransitGatewayVpcAttachments',
+    );
     return {
       TransitGatewayVpcAttachments: page.items.map((a) => vpcAttachmentView(ctx, a)),
       NextToken: page.nextToken,
@@ -441,14 +456,12 @@ export const transitActions = {
     DescribeTransitGatewayAttachmentsRequest,
     DescribeTransitGatewayAttachmentsResult
   >(false, (ctx, input) => {
-    const items = selectResources({
-      ids: input.TransitGatewayAttachmentIds,
-      find: (id) => findAttachment(ctx, id),
-      all: () => ctx.state.tgwAttachments.values(),
-      filters: input.Filters,
-      spec: ATTACHMENT_FILTERS,
-    });
-    const page = paginate(items, input, STANDARD_BOUNDS, 'DescribeTransitGatewayAttachments');
+    const page = attachmentPage(
+      ctx,
+      input,
+      () => ctx.state.tgwAttachments.values(),
+      'DescribeTransitGatewayAttachments',
+    );
     return {
       TransitGatewayAttachments: page.items.map((a) => attachmentView(ctx, a)),
       NextToken: page.nextToken,
