@@ -1,11 +1,13 @@
 /**
  * Several runs of one account + Region (a run an event started for one VPC, then a sweep, then a sweep after
  * drift) folded into one view of the scope: each VPC once, with its first "before" and its last "after" and
- * every action of every run; counts summed; the verdict chart over the runs that saw the whole scope (a run
+ * every action of every run; counts summed (so an action that failed in two runs is two in `actions.failed`:
+ * where one count per action matters, count the audit log with `countActionOutcomes`, as the demo and
+ * report.html do); the verdict chart over the runs that saw the whole scope (a run
  * narrowed to a few VPCs is a partial view, not the estate), in time order. Used by the demo's summary and by
  * report.html.
  */
-import type { RunSummary } from '../functions/handlers/report.ts';
+import type { RunSummary } from '../functions/domain/run-summary.ts';
 
 export interface FoldedScope {
   readonly summary: RunSummary;

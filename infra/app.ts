@@ -8,7 +8,12 @@
  *   value makes the hub act in its own account with its functions' roles, and skips the member stack);
  * - `schedule`: the sweep's EventBridge schedule (default rate(1 day));
  * - `dryRun`: true or false, overriding the policy's dryRun (default: the policy decides);
- * - `hubAccountId`, `externalId`: for the member stack (default: the hub is this account; no external id).
+ * - `memberExternalId`: the external id the member role requires and the hub's functions send when they
+ *   assume it; one setting for both stacks (default: none);
+ * - `memberAccountIds` (comma-separated, or a list in cdk.json), `organizationId`: who may forward events to
+ *   the hub's default event bus (default: no other account);
+ * - `hubAccountId`, `hubRegion`: for the member stack, where the hub runs: its role trusts that account and
+ *   its events go to that account's bus in that Region (default: this account and Region: no forwarding).
  *
  * The remediation registry's IAM actions are read here, the app being the one place that composes the
  * stacks: the constructs take them as a prop and never import adapter code.
@@ -40,7 +45,16 @@ const remediationPermissions = allPermissions();
 const dryRun = booleanContext('dryRun');
 const schedule = context('schedule');
 const hubAccountId = context('hubAccountId');
-const externalId = context('externalId');
+const hubRegion = context('hubRegion');
+const memberExternalId = context('memberExternalId');
+const memberAccountIds = (context('memberAccountIds') ?? '').split(/[\s,]+/).filter((id) => id !== '');
+const organizationId = context('organizationId');
+if (context('externalId') !== undefined) {
+  // The member stack's former setting: ignoring it would drop the role's sts:ExternalId condition unseen.
+  throw new Error(
+    'context externalId is now memberExternalId, which sets both the member role and the hub: -c memberExternalId=…',
+  );
+}
 
 new HubStack(app, 'VecguardHub', {
   env,
@@ -48,6 +62,9 @@ new HubStack(app, 'VecguardHub', {
   policyFile: context('policyFile') || DEFAULT_POLICY_FILE,
   remediationPermissions,
   ...(memberRoleName === '' ? {} : { memberRoleName }),
+  ...(memberExternalId ? { memberExternalId } : {}),
+  ...(memberAccountIds.length > 0 ? { memberAccountIds } : {}),
+  ...(organizationId ? { organizationId } : {}),
   ...(schedule ? { schedule } : {}),
   ...(dryRun === undefined ? {} : { dryRun }),
 });
@@ -59,7 +76,8 @@ if (memberRoleName !== '') {
     roleName: memberRoleName,
     remediationPermissions,
     ...(hubAccountId ? { hubAccountId } : {}),
-    ...(externalId ? { externalId } : {}),
+    ...(hubRegion ? { hubRegion } : {}),
+    ...(memberExternalId ? { externalId: memberExternalId } : {}),
   });
 }
 

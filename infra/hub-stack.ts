@@ -1,6 +1,7 @@
 /**
  * The hub: where vecguard runs. The state table, the notification topic, the loop's functions and state
- * machine, the triggers, and the approver policy. Member accounts only hold the role the hub assumes
+ * machine, the triggers, the approver policy, and the member accounts' permission to put their events on its
+ * bus. Member accounts hold the role the hub assumes and the rules that forward their events
  * (./member-stack.ts).
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -13,6 +14,7 @@ import { ApproverPolicy } from './constructs/approver-policy.ts';
 import { ASL_FILE, EnforcementLoop, mapConcurrency } from './constructs/enforcement-loop.ts';
 import { EventTriggers } from './constructs/event-triggers.ts';
 import { LoopFunctions } from './constructs/loop-functions.ts';
+import { MemberEventAccess } from './constructs/member-event-access.ts';
 import { NotificationTopic } from './constructs/notification-topic.ts';
 import { StateTable } from './constructs/state-table.ts';
 import { PROJECT_ROOT } from './constructs/vecguard-function.ts';
@@ -33,6 +35,22 @@ export interface HubStackProps extends StackProps {
    * account too. @default - none: vecguard acts in the hub account with its functions' own roles
    */
   readonly memberRoleName?: string;
+  /**
+   * Sent as `ExternalId` whenever the functions assume the member role: give the member stacks the same
+   * `externalId`. Needs `memberRoleName`. @default - none sent
+   */
+  readonly memberExternalId?: string;
+  /**
+   * Member accounts allowed to put events on the hub's default event bus: their member stacks forward
+   * their CloudTrail and Config events there. @default - none by id
+   */
+  readonly memberAccountIds?: readonly string[];
+  /**
+   * An AWS Organization (`o-…`) all of whose accounts may put events on the hub's default event bus
+   * (`aws:PrincipalOrgID`). With neither this nor `memberAccountIds`, the bus admits no other account.
+   * @default - none
+   */
+  readonly organizationId?: string;
   /** The sweep's EventBridge schedule. @default 'rate(1 day)' */
   readonly schedule?: string;
   /** Overrides the policy's `dryRun` in every function. @default - the policy decides */
@@ -54,6 +72,8 @@ export class HubStack extends Stack {
   readonly loop: EnforcementLoop;
   readonly triggers: EventTriggers;
   readonly approverPolicy: ApproverPolicy;
+  /** Absent when the hub admits no member account's events (single account). */
+  readonly memberEventAccess?: MemberEventAccess;
 
   constructor(scope: Construct, id: string, props: HubStackProps) {
     super(scope, id, props);
@@ -78,6 +98,7 @@ export class HubStack extends Stack {
       table: this.table.table,
       topic: this.topic.topic,
       remediationPermissions: props.remediationPermissions,
+      ...(props.memberExternalId === undefined ? {} : { memberExternalId: props.memberExternalId }),
       applyWorkersPerScope: mapConcurrency(asl, 'Groups') ?? 1,
       ...(props.applyConcurrency === undefined ? {} : { applyConcurrency: props.applyConcurrency }),
     });
@@ -95,6 +116,12 @@ export class HubStack extends Stack {
       stateMachine: this.loop.stateMachine,
       table: this.table.table,
     });
+    if ((props.memberAccountIds?.length ?? 0) > 0 || props.organizationId !== undefined) {
+      this.memberEventAccess = new MemberEventAccess(this, 'MemberEvents', {
+        ...(props.memberAccountIds === undefined ? {} : { memberAccountIds: props.memberAccountIds }),
+        ...(props.organizationId === undefined ? {} : { organizationId: props.organizationId }),
+      });
+    }
 
     new CfnOutput(this, 'TableName', { value: this.table.table.tableName });
     new CfnOutput(this, 'TopicArn', { value: this.topic.topic.topicArn });

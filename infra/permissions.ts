@@ -124,6 +124,18 @@ export function securityHubStatements(scope: Stack): iam.PolicyStatement[] {
   ];
 }
 
+/** STS's constraint on `ExternalId` (AssumeRole), which the member role's `sts:ExternalId` condition compares. */
+const EXTERNAL_ID = /^[\w+=,.@:/-]{2,1224}$/;
+
+/** Throws, naming the setting, when `externalId` is not one STS would send. */
+export function checkExternalId(setting: string, externalId: string): void {
+  if (!EXTERNAL_ID.test(externalId)) {
+    throw new Error(
+      `${setting} must be 2–1224 of A–Z a–z 0–9 + = , . @ : / _ - (what STS accepts as ExternalId)`,
+    );
+  }
+}
+
 /** The ARN pattern of the member role in any account. */
 export function memberRoleArnPattern(roleName: string): string {
   return `arn:${Aws.PARTITION}:iam::*:role/${roleName}`;

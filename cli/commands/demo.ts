@@ -72,6 +72,12 @@ function approvalText(a: Approval): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** " · 1 FAILED (4 attempts)": an action whose client error never stops fails once per iteration. */
+function failedText(a: DemoSummary['actions']): string {
+  if (a.failed === 0) return '';
+  return ` · ${a.failed} FAILED${a.failedAttempts > a.failed ? ` (${a.failedAttempts} attempts)` : ''}`;
+}
+
 function table(summary: DemoSummary): string {
   const rows = summary.vpcs.map((v) => [
     v.name,
@@ -265,7 +271,7 @@ export async function demoCommand(args: readonly string[], io: Io): Promise<Exit
       `approvals: ${summary.approvals.requested} requested, ${summary.approvals.approved} approved, ` +
       `${summary.approvals.rejected} rejected, ${summary.approvals.expired} expired · ` +
       `${summary.actions.applied} actions applied${dryRun ? ` (${summary.actions.dryRun} dry-run)` : ''}` +
-      `${summary.actions.failed ? ` · ${summary.actions.failed} FAILED` : ''} · ` +
+      `${failedText(summary.actions)} · ` +
       `${summary.mutatingCalls} mutating calls · ${summary.seconds} s\n` +
       `${failed.map((r) => `run ${r.runId} (${r.label}) ${r.status}: ${r.error ?? ''}\n`).join('')}` +
       `files: ${join(values.out, 'report.html')}, findings.json, notifications.jsonl, audit-log.jsonl\n` +

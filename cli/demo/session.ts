@@ -5,8 +5,8 @@
  */
 import type { Approval } from '../../functions/adapters/store/approvals.ts';
 import type { AuditEntry } from '../../functions/adapters/store/audit-log.ts';
+import type { RunSummary } from '../../functions/domain/run-summary.ts';
 import { classifyEvent, runIdOf } from '../../functions/domain/triggers.ts';
-import type { RunSummary } from '../../functions/handlers/report.ts';
 import type { LocalLoop } from '../../sandbox/loop.ts';
 import { applyDriftEvent, eventsOfPhase, replayCloudTrail } from '../../sandbox/scenarios/replay.ts';
 

@@ -4,6 +4,7 @@
  * form is the last line of `vecguard demo --json` (schema in docs/cli.md).
  */
 import type { AuditEntry } from '../../functions/adapters/store/audit-log.ts';
+import { countActionOutcomes } from '../../functions/domain/run-summary.ts';
 import type { VerdictKind } from '../../functions/domain/verdict.ts';
 import { foldRunsByScope } from '../runs.ts';
 import type { RunRecord } from './session.ts';
@@ -29,7 +30,17 @@ export interface DemoSummary {
   readonly vpcs: readonly DemoVpc[];
   readonly transitGateways: readonly { id: string; name?: string; encryptionSupport: string }[];
   readonly approvals: { requested: number; approved: number; rejected: number; expired: number };
-  readonly actions: { applied: number; dryRun: number; failed: number; refused: number };
+  /**
+   * Attempts by outcome over the session's audit log, except `failed`: actions whose last attempt failed
+   * (a client error that never stops fails once per iteration; `failedAttempts` counts those attempts).
+   */
+  readonly actions: {
+    applied: number;
+    dryRun: number;
+    failed: number;
+    failedAttempts: number;
+    refused: number;
+  };
   /** Calls vecguard made that changed the estate (EC2, without DryRun); the replayed events are not counted. */
   readonly mutatingCalls: number;
   readonly seconds: number;
@@ -60,7 +71,7 @@ export function summarise(input: {
   );
   const last = [...input.runs].reverse().find((r) => r.summary)?.summary;
   const approvals = input.runs.flatMap((r) => r.approvals);
-  const count = (outcome: string) => input.auditLog.filter((e) => e.outcome === outcome).length;
+  const counts = countActionOutcomes(input.auditLog);
   return {
     scenario: input.scenario,
     dryRun: input.dryRun,
@@ -80,10 +91,11 @@ export function summarise(input: {
       expired: approvals.filter((a) => a.status === 'expired').length,
     },
     actions: {
-      applied: count('applied'),
-      dryRun: count('dry-run'),
-      failed: count('failed'),
-      refused: count('refused'),
+      applied: counts.applied,
+      dryRun: counts.dryRun,
+      failed: counts.failed,
+      failedAttempts: counts.failedAttempts,
+      refused: counts.refused,
     },
     mutatingCalls: input.mutatingCalls,
     seconds: input.seconds,

@@ -13,8 +13,8 @@ import type { AuditEntry } from '../../functions/adapters/store/audit-log.ts';
 import type { Finding } from '../../functions/domain/asff.ts';
 import { BLOCKER_GUIDANCE } from '../../functions/domain/blockers.ts';
 import { formatUsd } from '../../functions/domain/notifications.ts';
+import { countActionOutcomes, type RunSummary } from '../../functions/domain/run-summary.ts';
 import { COMPLIANT_VERDICTS, type VerdictKind } from '../../functions/domain/verdict.ts';
-import type { RunSummary } from '../../functions/handlers/report.ts';
 import { foldRunsByScope } from '../runs.ts';
 import { mergeVerdictSeries, VERDICT_STYLE, VERDICTS_BY_RANK, verdictChartSvg } from './chart.ts';
 
@@ -327,10 +327,14 @@ ${input.scenario?.description ? `<p>${esc(input.scenario.description)}</p>` : ''
 <span><b>Report</b> ${when(input.generatedAt)}</span>
 </div></div></header>`;
 
-  const applied = total((s) => s.actions.applied);
+  // From the page's audit entries rather than summed per run: an action that failed in an event-driven run
+  // and again in the sweep is one failed action, and one fixed in the sweep is not failed.
+  const counts = countActionOutcomes(entries);
+  const retried =
+    counts.failedAttempts > counts.failed ? ` (${plural(counts.failedAttempts, 'attempt')})` : '';
   const cards = `<div class="cards">
 <div class="card" id="headline-enforced"><div class="label">VPCs enforced</div><div class="value">${enforcedBefore} → ${enforcedAfter}</div><div class="sub">of ${plural(vpcs.length, 'VPC')}; compliant (incl. exempt) ${compliantBefore} → ${compliantAfter}</div></div>
-<div class="card" id="headline-actions"><div class="label">${input.dryRun ? 'Actions planned (dry run)' : 'Actions applied'}</div><div class="value">${input.dryRun ? total((s) => s.actions.dryRun) : applied}</div><div class="sub">${total((s) => s.actions.failed)} failed · ${total((s) => s.actions.refused)} refused · ${total((s) => s.actions.alreadySo)} already so</div></div>
+<div class="card" id="headline-actions"><div class="label">${input.dryRun ? 'Actions planned (dry run)' : 'Actions applied'}</div><div class="value">${input.dryRun ? counts.dryRun : counts.applied}</div><div class="sub">${counts.failed} failed${retried} · ${counts.refused} refused · ${counts.alreadySo} already so</div></div>
 <div class="card" id="headline-approvals"><div class="label">Approvals</div><div class="value">${total((s) => s.approvals.approved)} / ${total((s) => s.approvals.requested)}</div><div class="sub">${total((s) => s.approvals.approved)} approved · ${total((s) => s.approvals.rejected)} rejected · ${total((s) => s.approvals.expired)} expired${total((s) => s.approvals.pending) > 0 ? ` · ${total((s) => s.approvals.pending)} pending` : ''}</div></div>
 <div class="card" id="headline-cost"><div class="label">Monthly cost ${input.dryRun ? 'it would add' : 'added'}</div><div class="value">${esc(formatUsd(costTotal))}</div><div class="sub">${input.pricing ? `at ${esc(formatUsd(input.pricing.perVpcHourUsd))} per VPC-hour` : 'at the policy’s price'}</div></div>
 <div class="card" id="headline-attention"><div class="label">Need attention</div><div class="value">${attention.length}</div><div class="sub">VPCs not where the policy wants them</div></div>

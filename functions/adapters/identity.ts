@@ -8,7 +8,7 @@
  * https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html
  */
 import { AssumeRoleCommand, GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
-import { AwsCallError, toAwsCallError } from '../shared/errors.ts';
+import { AccessError, AwsCallError, toAwsCallError } from '../shared/errors.ts';
 
 export interface CallerIdentity {
   readonly accountId: string;
@@ -45,7 +45,7 @@ export interface ScopeCredentials {
 }
 
 export interface AssumeOptions {
-  /** The role trust policy's `sts:ExternalId` condition, when it has one. */
+  /** The role trust policy's `sts:ExternalId` condition, when it has one (`VECGUARD_MEMBER_EXTERNAL_ID`). */
   readonly externalId?: string;
   /** 900–43200 s; default 3600 (role chaining caps it at 3600). */
   readonly durationSeconds?: number;
@@ -85,7 +85,7 @@ export async function assumeScopeCredentials(
       }),
     );
   } catch (error) {
-    throw toAwsCallError(error, 'sts', 'AssumeRole');
+    throw assumeRoleError(error, roleArn, options.externalId !== undefined);
   }
   const c = output.Credentials;
   if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken || !c.Expiration) {
@@ -102,4 +102,26 @@ export async function assumeScopeCredentials(
     sessionToken: c.SessionToken,
     expiration: c.Expiration,
   };
+}
+
+/**
+ * STS refuses an AssumeRole with one AccessDenied whatever failed, the trust policy's principal or its
+ * `sts:ExternalId` condition, and its message names neither. Across accounts the usual cause is an external id
+ * the hub and the member stack disagree on, so the error names the role and says whether an external id was
+ * sent (never its value), then gives STS's own words.
+ */
+function assumeRoleError(error: unknown, roleArn: string, sentExternalId: boolean): AwsCallError {
+  const wrapped = toAwsCallError(error, 'sts', 'AssumeRole');
+  if (wrapped.code !== 'AccessDenied') return wrapped;
+  const refused = sentExternalId
+    ? `${roleArn} refused the external id vecguard sent (VECGUARD_MEMBER_EXTERNAL_ID), or does not trust the caller: the member stack's externalId must equal the hub's memberExternalId`
+    : `${roleArn} refused vecguard, which sent no external id (VECGUARD_MEMBER_EXTERNAL_ID is unset), or does not trust the caller: a member stack with an externalId needs the hub's memberExternalId set to the same value`;
+  const stsSaid = error instanceof Error ? error.message : String(error);
+  return new AccessError(
+    'sts',
+    'AssumeRole',
+    wrapped.code,
+    `${refused}, and its hubAccountId must be the hub's account. STS said: ${stsSaid}`,
+    { cause: error },
+  );
 }

@@ -25,6 +25,13 @@ export const GATED_ACTION_KINDS = ACTION_KINDS.filter(
 );
 export type GatedActionKind = Exclude<ActionKind, 'manual-guidance'>;
 
+/**
+ * What one attempt at an action came to, as the audit log records it. `refused`: a precondition on the live
+ * state said no; nothing changed (kept so a person sees why). `already-so` is a success: nothing to change.
+ */
+export const ActionOutcomeSchema = z.enum(['applied', 'dry-run', 'failed', 'already-so', 'refused']);
+export type ActionOutcome = z.infer<typeof ActionOutcomeSchema>;
+
 export const GateSchema = z.enum(['auto', 'approval', 'off']);
 export type Gate = z.infer<typeof GateSchema>;
 

@@ -1,5 +1,14 @@
 /** One line per planned action, for approval requests, reports and the CLI: what will change, in words. */
+import { type InventorySnapshot, vpcName } from './model.ts';
 import type { PlannedAction } from './remediation-plan.ts';
+
+/** The names a person knows the snapshot's VPCs and Transit Gateways by (their Name tags), by id. */
+export function namesOf(snapshot: InventorySnapshot): Record<string, string> {
+  const names: Record<string, string> = {};
+  for (const v of snapshot.vpcs) names[v.vpcId] = vpcName(v);
+  for (const t of snapshot.transitGateways) if (t.tags.Name) names[t.transitGatewayId] = t.tags.Name;
+  return names;
+}
 
 function where(action: PlannedAction, names: Readonly<Record<string, string>>): string {
   const id = action.vpcId ?? action.resourceId;

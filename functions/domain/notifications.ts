@@ -66,7 +66,10 @@ export interface RunReportNotice {
   readonly actions: {
     readonly applied: number;
     readonly dryRun: number;
+    /** Actions whose last attempt failed. */
     readonly failed: number;
+    /** Failed attempts (an action retried each iteration fails once per attempt); @default `failed` */
+    readonly failedAttempts?: number;
     readonly alreadySo: number;
   };
   /** One line per action applied (or failed, or dry-run), in order. */
@@ -265,6 +268,9 @@ export function runReportNotification(n: RunReportNotice): Notification {
   const width = Math.max(0, ...shown.map((k) => k.length));
   const after = total(n.verdictsAfter);
   const a = n.actions;
+  // An action retried each iteration fails once per attempt: the count is of actions, the attempts follow.
+  const attempts = a.failedAttempts ?? a.failed;
+  const retried = attempts > a.failed ? ` (${plural(attempts, 'failed attempt')})` : '';
   const lines = [
     `vecguard run ${n.runId} finished at ${n.finishedAt} for account ${n.accountId} in ${n.region}${n.dryRun ? ' (dry run: nothing was changed)' : ''}.`,
     `${enforced(n.verdictsAfter)} of ${plural(after, 'VPC')} enforce encryption in transit (before: ${enforced(n.verdictsBefore)} of ${total(n.verdictsBefore)}).`,
@@ -275,7 +281,7 @@ export function runReportNotification(n: RunReportNotice): Notification {
       : shown.map((k) => `  ${k.padEnd(width)}  ${n.verdictsBefore[k] ?? 0} -> ${n.verdictsAfter[k] ?? 0}`)),
     '',
     'ACTIONS',
-    `  applied ${a.applied}, dry-run ${a.dryRun}, failed ${a.failed}, already so ${a.alreadySo}`,
+    `  applied ${a.applied}, dry-run ${a.dryRun}, failed ${a.failed}${retried}, already so ${a.alreadySo}`,
     ...capped(
       n.actionLines ?? [],
       (line) =>

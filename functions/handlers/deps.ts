@@ -113,8 +113,14 @@ export function buildDeps(env: NodeJS.ProcessEnv = process.env): Deps {
     }
     return limiter;
   };
+  const assumeOptions = cfg.memberExternalId === undefined ? {} : { externalId: cfg.memberExternalId };
   const credentialsFor = (scope: Scope) =>
-    assumeScopeCredentials(sts, scope.roleArn as string, roleSessionName(`vecguard-${scope.runId}`));
+    assumeScopeCredentials(
+      sts,
+      scope.roleArn as string,
+      roleSessionName(`vecguard-${scope.runId}`),
+      assumeOptions,
+    );
   return {
     config: cfg,
     policy,

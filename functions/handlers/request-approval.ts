@@ -7,22 +7,14 @@ import { notify } from '../adapters/notifier.ts';
 import { approvalIdFor } from '../adapters/store/approvals.ts';
 import { ApprovalExistsError } from '../adapters/store/errors.ts';
 import { ACTION_RISKS } from '../domain/action-kinds.ts';
-import { describeAction } from '../domain/action-text.ts';
+import { describeAction, namesOf } from '../domain/action-text.ts';
 import type { InventorySnapshot } from '../domain/model.ts';
-import { vpcName } from '../domain/model.ts';
 import { approvalRequestNotification } from '../domain/notifications.ts';
 import { InvalidInputError } from '../shared/errors.ts';
 import { type Deps, deps, runKey } from './deps.ts';
 import { type RequestApprovalInput, RequestApprovalInputSchema } from './inputs.ts';
 import { lambdaHandler } from './middy.ts';
 import type { StoredPlan } from './plan.ts';
-
-export function namesOf(snapshot: InventorySnapshot): Record<string, string> {
-  const names: Record<string, string> = {};
-  for (const v of snapshot.vpcs) names[v.vpcId] = vpcName(v);
-  for (const t of snapshot.transitGateways) if (t.tags.Name) names[t.transitGatewayId] = t.tags.Name;
-  return names;
-}
 
 export async function requestApproval(input: RequestApprovalInput, d: Deps) {
   const { scope, iteration, groupId, taskToken, timeoutSeconds } = input;

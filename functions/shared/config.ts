@@ -16,6 +16,8 @@ const HELP = {
   VECGUARD_STATE_MACHINE_ARN:
     'optional: the ARN of the enforcement-loop state machine, e.g. arn:aws:states:us-east-1:111111111111:stateMachine:vecguard-loop',
   VECGUARD_DRY_RUN: "optional: true or false, to override the policy's dryRun",
+  VECGUARD_MEMBER_EXTERNAL_ID:
+    "optional: the external id the member role's trust policy requires (the member stack's externalId), 2–1224 of A–Z a–z 0–9 + = , . @ : / _ -",
 } as const satisfies Record<string, string>;
 
 type Variable = keyof typeof HELP;
@@ -59,6 +61,13 @@ const EnvSchema = z.object({
       .pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no'], 'must be true or false'))
       .transform((v) => v === 'true' || v === '1' || v === 'yes'),
   ),
+  // STS's own constraint on ExternalId: a value it would reject fails here, not at the first AssumeRole.
+  VECGUARD_MEMBER_EXTERNAL_ID: optional(
+    z
+      .string()
+      .trim()
+      .regex(/^[\w+=,.@:/-]{2,1224}$/, 'is not an external id STS accepts'),
+  ),
 });
 
 export interface Config {
@@ -69,6 +78,8 @@ export interface Config {
   readonly stateMachineArn?: string;
   /** Absent: the policy's `dryRun` decides. */
   readonly dryRun?: boolean;
+  /** Sent as `ExternalId` when assuming a member role. Absent: none is sent. */
+  readonly memberExternalId?: string;
 }
 
 /** The environment is wrong: a deployment problem, never retried. `problems` has one line per variable. */
@@ -112,6 +123,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     policyFile: e.VECGUARD_POLICY_FILE,
     ...(e.VECGUARD_STATE_MACHINE_ARN === undefined ? {} : { stateMachineArn: e.VECGUARD_STATE_MACHINE_ARN }),
     ...(e.VECGUARD_DRY_RUN === undefined ? {} : { dryRun: e.VECGUARD_DRY_RUN }),
+    ...(e.VECGUARD_MEMBER_EXTERNAL_ID === undefined
+      ? {}
+      : { memberExternalId: e.VECGUARD_MEMBER_EXTERNAL_ID }),
   };
 }
 

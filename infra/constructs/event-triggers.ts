@@ -2,7 +2,8 @@
  * What starts the loop: EventBridge rules for the four trigger sources of functions/domain/triggers.ts —
  * CloudTrail EC2 calls that change encryption posture, AWS Config changes of the resource types the
  * classifier reads, a schedule, and the Security Hub "re-scan" custom action — all to the on-event function,
- * which starts one execution per scope.
+ * which starts one execution per scope. The CloudTrail and Config rules match events of any account: member
+ * accounts forward theirs to this bus (./event-forwarder.ts, admitted by ./member-event-access.ts).
  *
  * Nothing is dropped: an event EventBridge cannot deliver, and one the function fails on after Lambda's
  * retries (an invalid event, a StartExecution that kept failing), lands in one encrypted queue to be read
@@ -19,11 +20,8 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import {
-  CLOUDTRAIL_CALLS,
-  CONFIG_RESOURCE_TYPES,
-  TRANSIT_GATEWAY_PREFIX,
-} from '../../functions/domain/triggers.ts';
+import { CONFIG_RESOURCE_TYPES, TRANSIT_GATEWAY_PREFIX } from '../../functions/domain/triggers.ts';
+import { cloudTrailEventPattern, configEventPattern } from '../event-patterns.ts';
 import { VecguardFunction } from './vecguard-function.ts';
 
 /**
@@ -117,37 +115,13 @@ export class EventTriggers extends Construct {
 
     new events.Rule(this, 'CloudTrailRule', {
       description: 'vecguard: EC2 API calls that change encryption in transit',
-      eventPattern: {
-        source: ['aws.ec2'],
-        detailType: ['AWS API Call via CloudTrail'],
-        detail: {
-          eventSource: ['ec2.amazonaws.com'],
-          eventName: Object.keys(CLOUDTRAIL_CALLS).sort(),
-          // A failed call changed nothing.
-          errorCode: [{ exists: false }],
-        },
-      },
+      eventPattern: cloudTrailEventPattern(),
       targets: [target],
     });
 
-    const resourceTypes = [...CONFIG_RESOURCE_TYPES, { prefix: TRANSIT_GATEWAY_PREFIX }];
     new events.Rule(this, 'ConfigRule', {
       description: 'vecguard: AWS Config changes of resources that affect encryption in transit',
-      eventPattern: {
-        source: ['aws.config'],
-        detailType: ['Config Configuration Item Change'],
-        detail: {
-          messageType: [
-            'ConfigurationItemChangeNotification',
-            'OversizedConfigurationItemChangeNotification',
-          ],
-          // An oversized change carries only the summary.
-          $or: [
-            { configurationItem: { resourceType: resourceTypes } },
-            { configurationItemSummary: { resourceType: resourceTypes } },
-          ],
-        },
-      },
+      eventPattern: configEventPattern(),
       targets: [target],
     });
 

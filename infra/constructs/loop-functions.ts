@@ -13,6 +13,9 @@
  * | PollTransitions | | | reads | | yes |
  * | Report | read/write | publish | reads | import/read | yes |
  * | FailureReport | | publish | | | |
+ *
+ * Those that assume the member role are also the only ones given the external id it requires
+ * (`VECGUARD_MEMBER_EXTERNAL_ID`), when the hub sets one.
  */
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -22,6 +25,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import {
+  checkExternalId,
   checkRemediationPermissions,
   ec2ReadStatement,
   memberRoleArnPattern,
@@ -126,6 +130,12 @@ export interface LoopFunctionsProps {
    * this name. @default - none: the functions act in the hub account only
    */
   readonly memberRoleName?: string;
+  /**
+   * Sent as `ExternalId` when the functions that reach into a scope assume the member role
+   * (`VECGUARD_MEMBER_EXTERNAL_ID`); the member role's `sts:ExternalId` condition must equal it. Needs
+   * `memberRoleName`. @default - none sent
+   */
+  readonly memberExternalId?: string;
   /** Overrides the policy's `dryRun` in every function. @default - the policy decides */
   readonly dryRun?: boolean;
   /**
@@ -158,6 +168,14 @@ export class LoopFunctions extends Construct {
         `applyWorkersPerScope must be a positive integer (the Groups Map's MaxConcurrency), got ${workers}`,
       );
     }
+    if (props.memberExternalId !== undefined) {
+      checkExternalId('memberExternalId', props.memberExternalId);
+      if (props.memberRoleName === undefined) {
+        throw new Error(
+          'memberExternalId is set but memberRoleName is not: the external id is sent when assuming the member role; set memberRoleName (e.g. vecguard-member) or drop memberExternalId',
+        );
+      }
+    }
     const stack = Stack.of(this);
     const environment: Record<string, string> = {
       VECGUARD_TABLE_NAME: props.table.tableName,
@@ -173,7 +191,13 @@ export class LoopFunctions extends Construct {
         policyFile: props.policyFile,
         timeout: spec.timeout,
         memorySize: spec.memorySize,
-        environment: isApply ? { ...environment, VECGUARD_EC2_RATE_SHARE: String(1 / workers) } : environment,
+        environment: {
+          ...environment,
+          ...(isApply ? { VECGUARD_EC2_RATE_SHARE: String(1 / workers) } : {}),
+          ...(spec.inScope && props.memberExternalId !== undefined
+            ? { VECGUARD_MEMBER_EXTERNAL_ID: props.memberExternalId }
+            : {}),
+        },
         ...(isApply ? { reservedConcurrentExecutions: applyConcurrency } : {}),
         ...(props.logRetention === undefined ? {} : { logRetention: props.logRetention }),
       });

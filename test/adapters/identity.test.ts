@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assumeScopeCredentials, roleSessionName, whoAmI } from '#adapters/identity.ts';
 import { DEFAULT_ACCOUNT_ID } from '#sandbox/credentials.ts';
 import { type SandboxHandle, startSandbox } from '#sandbox/server.ts';
-import { sts } from '#sandbox/sts/emulator.ts';
+import { type StsEmulator, sts } from '#sandbox/sts/emulator.ts';
 import { AccessError } from '#shared/errors.ts';
 
 const MEMBER = '222222222222';
@@ -49,6 +49,8 @@ describe('identity against the sandbox STS', () => {
       externalId: 'vecguard-ext',
     });
     expect(credentials.expiration).toBeInstanceOf(Date);
+    const issued = (sandbox.router.service('sts') as StsEmulator).sessions.at(-1);
+    expect(issued).toMatchObject({ roleArn: ROLE, externalId: 'vecguard-ext' });
     const member = await whoAmI(client(credentials));
     expect(member).toMatchObject({
       accountId: MEMBER,
@@ -65,6 +67,31 @@ describe('identity against the sandbox STS', () => {
     expect(error).toBeInstanceOf(AccessError);
     expect(error).toMatchObject({ service: 'sts', action: 'AssumeRole', code: 'AccessDenied' });
     await expect(assumeScopeCredentials(client(), ROLE, 'vecguard')).rejects.toBeInstanceOf(AccessError);
+  });
+
+  it('an external id the role refuses is an AccessError naming the role and saying so, not the id', async () => {
+    const refused = async (options: { externalId?: string }) => {
+      const error = await assumeScopeCredentials(client(), ROLE, 'vecguard', options).catch(
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(AccessError);
+      expect(error).toMatchObject({
+        service: 'sts',
+        action: 'AssumeRole',
+        code: 'AccessDenied',
+        retryable: false,
+      });
+      return (error as Error).message;
+    };
+    const wrong = await refused({ externalId: 'vecguard-other' });
+    expect(wrong).toMatch(
+      /^sts AssumeRole failed: AccessDenied: arn:aws:iam::222222222222:role\/vecguard-member refused the external id vecguard sent \(VECGUARD_MEMBER_EXTERNAL_ID\)/,
+    );
+    expect(wrong).toContain(
+      `STS said: User: arn:aws:iam::${DEFAULT_ACCOUNT_ID}:root is not authorized to perform: sts:AssumeRole on resource: ${ROLE}`,
+    );
+    expect(wrong).not.toContain('vecguard-other');
+    expect(await refused({})).toContain(`${ROLE} refused vecguard, which sent no external id`);
   });
 
   it('session names are made valid for STS', () => {

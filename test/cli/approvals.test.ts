@@ -20,7 +20,7 @@ beforeAll(async () => {
     speed: 600,
     durations: { tgwEncryptionMs: 10 * 60_000 },
   });
-}, 60_000);
+});
 afterAll(async () => {
   await loop?.stop();
 });
@@ -120,7 +120,7 @@ describe('approving a run through the CLI', () => {
         stderr: `vecguard: approval ${payments.approvalId} was already answered: approved by ${ROOT} at ${decided?.decidedAt}; an approval is answered once\n`,
       });
     }
-  }, 90_000);
+  });
 });
 
 describe('approvals that cannot be answered', () => {

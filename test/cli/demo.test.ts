@@ -60,7 +60,7 @@ describe('vecguard demo', () => {
     expect(audit.length).toBe(summary.actions.applied);
     expect(audit.every((e) => e.approvedBy.startsWith('arn:aws:'))).toBe(true);
     expect(stdout).toMatch(/payments\s+READY_TO_ENFORCE → ENFORCED/);
-  }, 90_000);
+  });
 
   it('without a terminal approvals default to none: no risky action is applied, every request expires', async () => {
     const { summary } = await demo();
@@ -69,7 +69,7 @@ describe('vecguard demo', () => {
     expect(summary.mutatingCalls).toBe(0);
     expect(summary.approvals.requested).toBeGreaterThan(0);
     expect(summary.approvals.expired).toBe(summary.approvals.requested);
-  }, 90_000);
+  });
 
   it('--dry-run changes nothing, even approving everything', async () => {
     const { summary } = await demo('--dry-run', '--approve', 'all');
@@ -78,7 +78,7 @@ describe('vecguard demo', () => {
     expect(summary.actions.applied).toBe(0);
     expect(summary.actions.dryRun).toBeGreaterThan(0);
     expect(vpc(summary, 'payments')?.after).toBe('READY_TO_ENFORCE');
-  }, 90_000);
+  });
 
   it('bad flags and a broken policy are one line with exit 2', async () => {
     const run = (...args: string[]) =>
@@ -135,5 +135,5 @@ describe('vecguard demo --approve ask', () => {
     expect(summary.approvals.rejected).toBe(1);
     expect(vpc(summary, 'edge')).toMatchObject({ after: 'READY_TO_ENFORCE', actions: [] });
     expect(vpc(summary, 'payments')?.after).toBe('ENFORCED');
-  }, 120_000);
+  });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { foldRunsByScope } from '../../cli/runs.ts';
-import type { RunSummary } from '../../functions/handlers/report.ts';
+import type { RunSummary } from '../../functions/domain/run-summary.ts';
 
 type Vpc = RunSummary['vpcs'][number];
 const vpc = (vpcId: string, before: Vpc['before'], after: Vpc['after'], actions: string[] = []): Vpc => ({
@@ -31,7 +31,7 @@ function run(runId: string, startedAt: string, vpcs: Vpc[], over: Partial<RunSum
     vpcs,
     transitGateways: [],
     approvals: { requested: 1, approved: 1, rejected: 0, expired: 0, pending: 0 },
-    actions: { applied: vpcs.length, dryRun: 0, failed: 0, alreadySo: 0, refused: 0 },
+    actions: { applied: vpcs.length, dryRun: 0, failed: 0, failedAttempts: 0, alreadySo: 0, refused: 0 },
     findings: null,
     verdictsPerIteration: [{ UNMONITORED: vpcs.length }],
     ...over,

@@ -1,6 +1,7 @@
 /**
  * Test data for the domain: small readable builders for inventory snapshots and policies, and fast-check
- * arbitraries for wide inputs. Shared by the audit, planner and findings tests.
+ * arbitraries for wide inputs, and audit-log attempts for the run summary. Shared by the audit, planner,
+ * findings and run-summary tests.
  *
  *   const s = snapshot({ vpcs: [vpc('vpc-a', { control: control('monitor'), blockers: [blocker('igw-1')] })] });
  *   fc.assert(fc.property(arbSnapshot(), arbPolicy(), (s, p) => …));
@@ -10,6 +11,7 @@
  */
 import fc from 'fast-check';
 import type { z } from 'zod';
+import { ActionKindSchema, type ActionOutcome } from '../../functions/domain/action-kinds.ts';
 import {
   CONTROL_STATES,
   type EncryptionControlSchema,
@@ -32,6 +34,7 @@ import {
   type VpcSchema,
 } from '../../functions/domain/model.ts';
 import { type Policy, type PolicyInput, validatePolicy } from '../../functions/domain/policy.ts';
+import type { ActionAttempt } from '../../functions/domain/run-summary.ts';
 
 export type VpcInput = z.input<typeof VpcSchema>;
 export type ControlInput = z.input<typeof EncryptionControlSchema>;
@@ -153,6 +156,37 @@ export function vpcAttachment(attachmentId: string, vpcId: string, state = 'avai
 /** A parsed policy; `{ version: 1 }` plus whatever is given. */
 export function policy(input: Omit<PolicyInput, 'version'> = {}): Policy {
   return validatePolicy({ version: 1, ...input });
+}
+
+export const RUN_ID = 'run-20260115T100000Z-0123abcd';
+
+/** `seconds` after TAKEN_AT, as the audit log writes times. */
+export function secondsAfter(seconds: number): string {
+  return new Date(Date.parse(TAKEN_AT) + seconds * 1000).toISOString();
+}
+
+/**
+ * One attempt at an action of RUN_ID, as the audit log records it; kind and resource come from the id
+ * (`switch-to-enforce:vpc-a` → kind `switch-to-enforce` on `vpc-a`), as the planner makes them.
+ */
+export function attempt(
+  actionId: string,
+  outcome: ActionOutcome,
+  at: string,
+  init: Partial<ActionAttempt> = {},
+): ActionAttempt {
+  const [kind, resourceId] = actionId.split(':');
+  return {
+    at,
+    actionId,
+    runId: RUN_ID,
+    kind: ActionKindSchema.parse(kind),
+    resourceId: resourceId ?? actionId,
+    approvedBy: 'auto',
+    outcome,
+    ...(outcome === 'failed' ? { error: 'InvalidParameterValue: refused.' } : {}),
+    ...init,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------------

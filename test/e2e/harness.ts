@@ -1,7 +1,8 @@
 /** Shared set-up for the end-to-end runs: the local loop on a scenario, and a person answering approvals. */
 
+import { afterEach } from 'vitest';
 import type { Approval } from '../../functions/adapters/store/approvals.ts';
-import type { RunSummary } from '../../functions/handlers/report.ts';
+import type { RunSummary } from '../../functions/domain/run-summary.ts';
 import { type LocalLoop, type LocalLoopOptions, startLocalLoop } from '../../sandbox/loop.ts';
 import { eventsOfPhase, replayCloudTrail } from '../../sandbox/scenarios/replay.ts';
 
@@ -12,13 +13,27 @@ export const EXAMPLE_POLICY = 'examples/vecguard.policy.yaml';
 /** Shorter than AWS (TGW encryption can take days) so a run sees the end of every transition. */
 export const QUICK_DURATIONS = { tgwEncryptionMs: 10 * 60_000 };
 
+/** The loops `startLoop` started that `stopLoopsAfterEach` has not stopped yet. */
+const running = new Set<LocalLoop>();
+
 export async function startLoop(options: Partial<LocalLoopOptions> = {}): Promise<LocalLoop> {
-  return startLocalLoop({
+  const loop = await startLocalLoop({
     scenario: 'default',
     policyFile: EXAMPLE_POLICY,
     speed: 600,
     durations: QUICK_DURATIONS,
     ...options,
+  });
+  running.add(loop);
+  return loop;
+}
+
+/** Stops, after each test, every loop `startLoop` started in it. Call once at the top of a test file. */
+export function stopLoopsAfterEach(): void {
+  afterEach(async () => {
+    const loops = [...running];
+    running.clear();
+    for (const loop of loops) await loop.stop();
   });
 }
 

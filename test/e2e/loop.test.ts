@@ -2,7 +2,7 @@
  * The enforcement loop end to end: the real ASL executed by the sandbox's Step Functions, every Task the
  * real handler, every AWS call through the real SDK clients to the sandbox.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { LocalLoop } from '../../sandbox/loop.ts';
 import { defaultProductArn, type SecurityHubEmulator } from '../../sandbox/securityhub/emulator.ts';
 import {
@@ -13,13 +13,11 @@ import {
   replayRecordedEvents,
   runToEnd,
   startLoop,
+  stopLoopsAfterEach,
 } from './harness.ts';
 
 let loop: LocalLoop | undefined;
-afterEach(async () => {
-  await loop?.stop();
-  loop = undefined;
-});
+stopLoopsAfterEach();
 
 const RISKY_KINDS = new Set([
   'create-monitor-control',
@@ -96,7 +94,7 @@ describe('the loop on the default estate, approving everything', () => {
     expect(findings.find((f) => f.Id?.endsWith('/tgw-encryption-support'))?.Compliance?.Status).toBe(
       'PASSED',
     );
-  }, 120_000);
+  });
 
   it('a second run over the converged estate changes nothing', async () => {
     loop = await startLoop();
@@ -107,7 +105,7 @@ describe('the loop on the default estate, approving everything', () => {
     expect(mutatingEc2Calls(loop).length).toBe(before);
     expect(second.approvals).toEqual([]);
     expect(second.summary?.actions.applied).toBe(0);
-  }, 120_000);
+  });
 });
 
 describe('the loop approving nothing', () => {
@@ -132,7 +130,7 @@ describe('the loop approving nothing', () => {
       expect((await loop.approvals.getApproval(a.approvalId))?.status).toBe('expired');
     // The stored expiry runs on the state machine's clock (600 sandbox seconds at 600x: one real second).
     for (const a of approvals) expect(Date.parse(a.expiresAt) - Date.parse(a.requestedAt)).toBe(1000);
-  }, 120_000);
+  });
 
   it('a rejected approval applies nothing of its group and is not asked again in the run', async () => {
     loop = await startLoop();
@@ -142,7 +140,7 @@ describe('the loop approving nothing', () => {
     expect(edge?.actions).toEqual([]);
     expect(approvals.filter((a) => a.target.name === 'edge')).toHaveLength(1);
     expect(byName(summary).payments?.after).toBe('ENFORCED');
-  }, 120_000);
+  });
 });
 
 describe('the loop in dry-run', () => {
@@ -158,5 +156,5 @@ describe('the loop in dry-run', () => {
     expect(summary?.actions.dryRun).toBeGreaterThan(0);
     expect(summary?.actions.applied).toBe(0);
     expect(byName(summary).payments?.after).toBe('READY_TO_ENFORCE');
-  }, 120_000);
+  });
 });

@@ -1,15 +1,12 @@
 /** A scope in another account: every call, Security Hub included, goes through that account's role. */
-import { afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import type { LocalLoop } from '../../sandbox/loop.ts';
 import { defaultProductArn, type SecurityHubEmulator } from '../../sandbox/securityhub/emulator.ts';
-import { byName, runToEnd, startLoop } from './harness.ts';
+import { byName, runToEnd, startLoop, stopLoopsAfterEach } from './harness.ts';
 
 const MEMBER = '222222222222';
 let loop: LocalLoop | undefined;
-afterEach(async () => {
-  await loop?.stop();
-  loop = undefined;
-});
+stopLoopsAfterEach();
 
 it('a member-account run acts and reports in the member account, with the role the run names', async () => {
   loop = await startLoop({ scenario: 'test/fixtures/scenarios/member-account.yaml' });
@@ -28,4 +25,4 @@ it('a member-account run acts and reports in the member account, with the role t
   expect(hub.findings('111111111111', 'us-east-1')).toEqual([]);
   const hubAccountEc2 = loop.full.sandbox.calls.query({ service: 'ec2', accountId: '111111111111' });
   expect(hubAccountEc2).toEqual([]);
-}, 60_000);
+});

@@ -117,6 +117,28 @@ describe('onEvent', () => {
     });
   });
 
+  it('a CloudTrail call forwarded from a member account starts a run for that account, with its member role', async () => {
+    // EventBridge keeps the source account in the envelope of an event a member's rule forwards to the hub's
+    // bus (infra/constructs/event-forwarder.ts): the event the hub receives is the member's own.
+    const member = '222222222222';
+    const forwarded = JSON.parse(
+      JSON.stringify(fixture('cloudtrail-create-vpc')).replaceAll('111111111111', member),
+    ) as Record<string, unknown>;
+    expect(forwarded.account).toBe(member);
+    const result = await onEvent(forwarded, deps());
+    if (result.outcome !== 'started') throw new Error(`expected a run, got ${JSON.stringify(result)}`);
+    expect(result.runs.map((r) => [r.accountId, r.region, r.vpcIds, r.status])).toEqual([
+      [member, 'us-east-1', [V1], 'started'],
+    ]);
+    expect(result.runs[0]?.executionName).toMatch(/^ct-222222222222-us-east-1-/);
+    expect(await inputOf(result.runs[0]?.executionArn ?? '')).toMatchObject({
+      accountId: member,
+      region: 'us-east-1',
+      roleArn: `arn:aws:iam::${member}:role/vecguard-member`,
+      vpcIds: [V1],
+    });
+  });
+
   it('a re-delivery while the first run is still going starts nothing new (Step Functions answers with the same execution)', async () => {
     const event = fixture('cloudtrail-attach-internet-gateway');
     const first = await onEvent(event, deps());

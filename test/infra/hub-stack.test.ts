@@ -41,7 +41,7 @@ let resources: Record<string, Resource>;
 beforeAll(() => {
   template = synth();
   resources = template.toJSON().Resources as Record<string, Resource>;
-}, 60_000);
+});
 
 /** Logical ids of the functions, by handler module (their description is `vecguard: <module>`). */
 function functionsByModule(): Map<string, string> {
@@ -389,6 +389,109 @@ describe('triggers', () => {
         resources: [{ 'Fn::GetAtt': [action[0], 'ActionTargetArn'] }],
       },
     });
+  });
+});
+
+describe('member accounts', () => {
+  const MEMBERS = ['333333333333', '222222222222', '222222222222'];
+  const ORGANIZATION = 'o-a1b2c3d4e5';
+  let multi: Template;
+
+  beforeAll(() => {
+    multi = synth({
+      memberAccountIds: MEMBERS,
+      organizationId: ORGANIZATION,
+      memberExternalId: 'vecguard-7f3a',
+    });
+  });
+
+  /** The default bus of the hub, in the hub's account and Region. */
+  const defaultBus = {
+    'Fn::Join': [
+      '',
+      [
+        'arn:',
+        { Ref: 'AWS::Partition' },
+        ':events:',
+        { Ref: 'AWS::Region' },
+        ':',
+        { Ref: 'AWS::AccountId' },
+        ':event-bus/default',
+      ],
+    ],
+  };
+  const busPolicies = (t: Template) =>
+    Object.values(t.findResources('AWS::Events::EventBusPolicy')).map((r) => r.Properties);
+
+  it('the CloudTrail and Config rules match events of any account, as member accounts forward them', () => {
+    const patterns = Object.values(template.findResources('AWS::Events::Rule'))
+      .map((r) => r.Properties.EventPattern as Record<string, unknown> | undefined)
+      .filter((p) => p !== undefined);
+    expect(patterns.length).toBeGreaterThanOrEqual(3);
+    for (const pattern of patterns) expect(pattern).not.toHaveProperty('account');
+  });
+
+  it('a single-account hub admits no other account to its event bus', () => {
+    expect(busPolicies(template)).toEqual([]);
+  });
+
+  it('admits exactly the member accounts given, only to put events on its default bus', () => {
+    const byId = busPolicies(multi).find((p) => p.StatementId === 'vecguard-member-accounts');
+    expect(byId).toEqual({
+      EventBusName: 'default',
+      StatementId: 'vecguard-member-accounts',
+      Statement: {
+        Sid: 'vecguard-member-accounts',
+        Effect: 'Allow',
+        Action: 'events:PutEvents',
+        Principal: {
+          AWS: ['222222222222', '333333333333'].map((account) => ({
+            'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:iam::${account}:root`]],
+          })),
+        },
+        Resource: defaultBus,
+      },
+    });
+  });
+
+  it('admits every account of the organization given, by aws:PrincipalOrgID', () => {
+    expect(busPolicies(multi)).toHaveLength(2);
+    const byOrganization = busPolicies(multi).find((p) => p.StatementId === 'vecguard-organization');
+    expect(byOrganization?.Statement).toEqual({
+      Sid: 'vecguard-organization',
+      Effect: 'Allow',
+      Action: 'events:PutEvents',
+      Principal: { AWS: '*' },
+      Condition: { StringEquals: { 'aws:PrincipalOrgID': ORGANIZATION } },
+      Resource: defaultBus,
+    });
+  });
+
+  it('the functions that assume the member role send the external id; no other function has it', () => {
+    const fns = Object.values(multi.findResources('AWS::Lambda::Function'));
+    const withId = fns
+      .filter((fn) => fn.Properties.Environment.Variables.VECGUARD_MEMBER_EXTERNAL_ID === 'vecguard-7f3a')
+      .map((fn) => String(fn.Properties.Description).replace(/^vecguard: /, ''))
+      .sort();
+    expect(withId).toEqual(['apply', 'inventory', 'poll-transitions', 'publish-findings', 'report']);
+    const withoutId = fns.filter(
+      (fn) => fn.Properties.Environment.Variables.VECGUARD_MEMBER_EXTERNAL_ID === undefined,
+    );
+    expect(withoutId).toHaveLength(fns.length - withId.length);
+    expect(environmentOf('inventory').VECGUARD_MEMBER_EXTERNAL_ID).toBeUndefined();
+  });
+
+  it('refuses member accounts, an organization or an external id AWS would not take, saying what to give', () => {
+    expect(() => synth({ memberAccountIds: ['222222222222', '1234'] })).toThrow(
+      /memberAccountIds "1234" is not an AWS account id: give each member account's 12 digits/,
+    );
+    expect(() => synth({ organizationId: 'my-org' })).toThrow(
+      /organizationId "my-org" is not an AWS Organizations id: give o- and 10–32/,
+    );
+    expect(() => synth({ memberExternalId: 'has space' })).toThrow(/memberExternalId must be 2–1224 of/);
+    expect(() => synth({ memberRoleName: undefined, memberExternalId: 'vecguard-7f3a' })).toThrow(
+      /memberExternalId is set but memberRoleName is not/,
+    );
   });
 });
 

@@ -20,13 +20,18 @@ function nagged(build: (app: App) => void): () => void {
 describe('cdk-nag AwsSolutions', () => {
   it('finds nothing unacknowledged in the hub and member stacks', { timeout: 60_000 }, () => {
     const synth = nagged((app) => {
+      // Multi-account: the hub admits member events, the member (account unknown at synth) forwards them.
       new HubStack(app, 'Hub', {
         remediationPermissions: allPermissions(),
         memberRoleName: 'vecguard-member',
+        memberExternalId: 'vecguard-7f3a',
+        memberAccountIds: ['222222222222'],
+        organizationId: 'o-a1b2c3d4e5',
       });
       new MemberStack(app, 'Member', {
         remediationPermissions: allPermissions(),
         hubAccountId: '111111111111',
+        externalId: 'vecguard-7f3a',
       });
     });
     expect(synth).not.toThrow();

@@ -60,6 +60,19 @@ describe('loadConfig', () => {
     );
   });
 
+  it('reads the member external id, and refuses one STS would not take, naming the variable', () => {
+    expect(loadConfig({ ...VALID, VECGUARD_MEMBER_EXTERNAL_ID: ' vecguard-7f3a ' }).memberExternalId).toBe(
+      'vecguard-7f3a',
+    );
+    expect(loadConfig({ ...VALID, VECGUARD_MEMBER_EXTERNAL_ID: '' }).memberExternalId).toBeUndefined();
+    for (const bad of ['x', 'has space', 'a'.repeat(1225)]) {
+      const error = failure({ ...VALID, VECGUARD_MEMBER_EXTERNAL_ID: bad });
+      expect(error.variables).toEqual(['VECGUARD_MEMBER_EXTERNAL_ID']);
+      expect(error.message).toContain('VECGUARD_MEMBER_EXTERNAL_ID is not an external id STS accepts');
+      expect(error.message).toContain("the member stack's externalId");
+    }
+  });
+
   it('refuses a policy file that is neither JSON nor YAML', () => {
     expect(failure({ ...VALID, VECGUARD_POLICY_FILE: 'policy.txt' }).variables).toEqual([
       'VECGUARD_POLICY_FILE',

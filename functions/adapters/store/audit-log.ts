@@ -5,13 +5,13 @@
  */
 import { PutCommand, QueryCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
-import { ActionKindSchema } from '../../domain/action-kinds.ts';
+import { ActionKindSchema, ActionOutcomeSchema } from '../../domain/action-kinds.ts';
 import { toAwsCallError } from '../../shared/errors.ts';
 import { AuditEntryExistsError, StoreIntegrityError } from './errors.ts';
 import { isConditionalCheckFailed, isoTime, keys, type StateTable, send } from './table.ts';
 
-/** `refused`: a precondition on the live state said no; nothing changed (kept so a person sees why). */
-export const AuditOutcomeSchema = z.enum(['applied', 'dry-run', 'failed', 'already-so', 'refused']);
+/** The domain's outcomes (functions/domain/action-kinds.ts): the run summary counts what the log records. */
+export const AuditOutcomeSchema = ActionOutcomeSchema;
 export type AuditOutcome = z.infer<typeof AuditOutcomeSchema>;
 
 export const AuditEntrySchema = z.object({
