@@ -19,7 +19,8 @@ import {
   type SecurityHubClient,
 } from '@aws-sdk/client-securityhub';
 import { type Finding, parseStoredFinding, productArn } from '../domain/asff.ts';
-import { batchFindings, FINDING_ID_PREFIX, reconcileFindings } from '../domain/findings.ts';
+import { FINDING_ID_PREFIX } from '../domain/findings.ts';
+import { batchFindings, reconcileFindings } from '../domain/findings-lifecycle.ts';
 import { toAwsCallError } from '../shared/errors.ts';
 import { type Clock, systemClock, TokenBucket } from './rate-limit.ts';
 

@@ -9,6 +9,7 @@
  * chosen well inside what Security Hub accepts, so that one finding can never grow past the size limit.
  */
 import { z } from 'zod';
+import { InvalidInputError } from './errors.ts';
 
 export const ASFF_SCHEMA_VERSION = '2018-10-08';
 
@@ -318,4 +319,23 @@ export function boundedId(value: string, max: number): string {
   let end = max - suffix.length;
   if (isHighSurrogate(value.charCodeAt(end - 1))) end--;
   return `${value.slice(0, end)}${suffix}`;
+}
+
+/** `value` as a canonical ISO-8601 timestamp; anything else is invalid input naming `what`. */
+export function toIso(value: string, what: string): string {
+  const ms = Date.parse(value);
+  if (!/^\d{4}-\d{2}-\d{2}T/.test(value) || Number.isNaN(ms)) {
+    throw new InvalidInputError(`${what} must be an ISO-8601 timestamp, got ${JSON.stringify(value)}`);
+  }
+  return new Date(ms).toISOString();
+}
+
+/**
+ * An `UpdatedAt` Security Hub will accept as newer: `at`, or 1 ms after `previous` when `at` is not after it
+ * (clock skew, two runs in one millisecond, a replayed snapshot).
+ */
+export function nextUpdatedAt(at: string, previous?: string): string {
+  const now = Date.parse(toIso(at, 'takenAt'));
+  const before = previous === undefined ? Number.NaN : Date.parse(previous);
+  return new Date(Number.isNaN(before) || now > before ? now : before + 1).toISOString();
 }

@@ -1,18 +1,16 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type Finding, FindingSchema, jsonByteLength } from '../../functions/domain/asff.ts';
+import { type Finding, FindingSchema, jsonByteLength, nextUpdatedAt } from '../../functions/domain/asff.ts';
 import { InvalidInputError } from '../../functions/domain/errors.ts';
 import {
-  batchFindings,
   CHECKS,
   findingForPeering,
   findingForTransitGateway,
   findingForVerdict,
   findingId,
-  nextUpdatedAt,
   PRODUCT_FIELD,
-  reconcileFindings,
 } from '../../functions/domain/findings.ts';
+import { batchFindings, reconcileFindings } from '../../functions/domain/findings-lifecycle.ts';
 import { type VpcVerdict, VpcVerdictSchema } from '../../functions/domain/verdict.ts';
 import { ACCOUNT_ID, REGION, TAKEN_AT } from './fixtures.ts';
 
