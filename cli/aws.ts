@@ -10,6 +10,7 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { STSClient } from '@aws-sdk/client-sts';
 import { Ec2Gateway } from '../functions/adapters/ec2-gateway.ts';
@@ -27,6 +28,7 @@ const SERVICES = {
   sts: { envId: 'STS', host: 'sts' },
   dynamodb: { envId: 'DYNAMODB', host: 'dynamodb' },
   states: { envId: 'SFN', host: 'states' },
+  organizations: { envId: 'ORGANIZATIONS', host: 'organizations' },
 } as const;
 type Service = keyof typeof SERVICES;
 
@@ -101,6 +103,17 @@ export class AwsClients {
 
   async dynamodb(): Promise<DynamoDBClient> {
     return this.#track(new DynamoDBClient({ ...this.config('dynamodb'), region: await this.region() }));
+  }
+
+  /** Organizations (global: one endpoint per partition); read only when the policy targets OUs. */
+  async organizations(): Promise<OrganizationsClient> {
+    return this.#track(
+      new OrganizationsClient({
+        ...this.config('organizations'),
+        region: await this.region(),
+        maxAttempts: 4,
+      }),
+    );
   }
 
   async sfn(): Promise<SFNClient> {

@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { parsePolicy } from '../functions/domain/policy.ts';
+import { type Policy, parsePolicy, policyNeedsOrganization } from '../functions/domain/policy.ts';
 import { ApproverPolicy } from './constructs/approver-policy.ts';
 import { ASL_FILE, EnforcementLoop, mapConcurrency } from './constructs/enforcement-loop.ts';
 import { EventTriggers } from './constructs/event-triggers.ts';
@@ -78,7 +78,7 @@ export class HubStack extends Stack {
   constructor(scope: Construct, id: string, props: HubStackProps) {
     super(scope, id, props);
     const policyFile = props.policyFile ?? DEFAULT_POLICY_FILE;
-    checkPolicyFile(policyFile);
+    const policy = checkPolicyFile(policyFile);
     const asl = readFileSync(ASL_FILE, 'utf8');
 
     this.table = new StateTable(
@@ -111,6 +111,7 @@ export class HubStack extends Stack {
       table: this.table.table,
       topic: this.topic.topic,
       ...(props.schedule === undefined ? {} : { schedule: props.schedule }),
+      readsOrganization: policyNeedsOrganization(policy),
     });
     this.approverPolicy = new ApproverPolicy(this, 'Approver', {
       stateMachine: this.loop.stateMachine,
@@ -132,7 +133,7 @@ export class HubStack extends Stack {
 }
 
 /** The policy file must exist, be .json/.yaml/.yml and parse: a bad policy fails `cdk synth`, not Lambda. */
-function checkPolicyFile(policyFile: string): void {
+function checkPolicyFile(policyFile: string): Policy {
   const path = resolve(PROJECT_ROOT, policyFile);
   if (!existsSync(path)) {
     throw new Error(
@@ -142,5 +143,5 @@ function checkPolicyFile(policyFile: string): void {
   if (!/\.(json|ya?ml)$/i.test(policyFile)) {
     throw new Error(`policyFile "${policyFile}" must be a .json, .yaml or .yml file`);
   }
-  parsePolicy(readFileSync(path, 'utf8'), policyFile);
+  return parsePolicy(readFileSync(path, 'utf8'), policyFile);
 }

@@ -30,6 +30,19 @@ export const EC2_READ_ACTIONS = [
   'ec2:GetVpcResourcesBlockingEncryptionEnforcement',
 ] as const;
 
+/**
+ * AWS Organizations reads of on-event (functions/adapters/organizations.ts), granted only when the policy
+ * targets OUs: the sweep walks the tree, an event climbs its account's chain. Organizations answers them only
+ * to the management account or a delegated administrator, whatever IAM allows.
+ * test/infra/contracts.test.ts fails when the adapter sends a command that is not here.
+ */
+export const ORGANIZATIONS_READ_ACTIONS = [
+  'organizations:ListAccountsForParent',
+  'organizations:ListOrganizationalUnitsForParent',
+  'organizations:ListParents',
+  'organizations:ListRoots',
+] as const;
+
 /** Findings are imported into, and read back from, the scope's own account (functions/adapters/securityhub-publisher.ts). */
 export const SECURITY_HUB_ACTIONS = ['securityhub:BatchImportFindings', 'securityhub:GetFindings'] as const;
 

@@ -1,9 +1,10 @@
 /**
  * The whole sandbox: EC2 with a scenario loaded, and every other service vecguard calls (STS, Security Hub,
- * SNS, Config, DynamoDB). Used by `vecguard sandbox`, the demo, the end-to-end tests and the benchmarks.
+ * SNS, Config, DynamoDB, and Organizations with the scenario's organisation, if it has one). Used by `vecguard sandbox`, the demo, the end-to-end tests and the benchmarks.
  */
 import { config } from './config/emulator.ts';
 import { DynamoDbEmulator } from './dynamodb/emulator.ts';
+import { organizations } from './organizations/emulator.ts';
 import { type LoadedScenario, loadScenarioFile } from './scenarios/index.ts';
 import { securityHub } from './securityhub/emulator.ts';
 import { type SandboxHandle, type SandboxOptions, type ServiceFactory, startSandbox } from './server.ts';
@@ -29,7 +30,15 @@ export async function startFullSandbox(options: FullSandboxOptions = {}): Promis
   const sandbox = await startSandbox({
     ...rest,
     ec2: { ...rest.ec2, ...(scenario ? { scenario: scenario.estate } : {}) },
-    services: [sts(), securityHub(), sns(), config(), () => new DynamoDbEmulator(), ...(extraServices ?? [])],
+    services: [
+      sts(),
+      securityHub(),
+      sns(),
+      config(),
+      () => new DynamoDbEmulator(),
+      organizations({ organization: scenario?.organization }),
+      ...(extraServices ?? []),
+    ],
   });
   return { sandbox, scenario };
 }

@@ -65,6 +65,8 @@ export interface RunOptions {
   /** The member-account role the handlers assume for the scope (null: the sandbox's default credentials). */
   readonly roleArn?: string | null;
   readonly vpcIds?: readonly string[] | null;
+  /** The account's parent chain in AWS Organizations (what on-event reads for a policy with OU targets). */
+  readonly organizationalUnitIds?: readonly string[];
   readonly maxIterations?: number;
   /** Sandbox seconds; the poll wait is pinned to real milliseconds because SecondsPath cannot be scaled. */
   readonly pollSeconds?: number;
@@ -193,6 +195,7 @@ export async function startLocalLoop(options: LocalLoopOptions): Promise<LocalLo
             region: run.region ?? sandbox.region,
             roleArn: run.roleArn ?? null,
             vpcIds: run.vpcIds ?? null,
+            organizationalUnitIds: run.organizationalUnitIds ?? [],
             maxIterations: run.maxIterations ?? 6,
             pollSeconds: run.pollSeconds ?? 30,
             maxPolls: run.maxPolls ?? 40,

@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util';
 import { whoAmI } from '../../functions/adapters/identity.ts';
 import { readInventory } from '../../functions/adapters/inventory.ts';
+import { readParentChain } from '../../functions/adapters/organizations.ts';
 import { describeAction } from '../../functions/domain/action-text.ts';
 import type { Finding } from '../../functions/domain/asff.ts';
 import { audit } from '../../functions/domain/audit.ts';
@@ -13,6 +14,7 @@ import { findingsForAudit } from '../../functions/domain/findings.ts';
 import type { InventorySnapshot } from '../../functions/domain/model.ts';
 import { formatUsd } from '../../functions/domain/notifications.ts';
 import { plan as planRemediation } from '../../functions/domain/planner.ts';
+import { organizationalUnitsOf, policyNeedsOrganization } from '../../functions/domain/policy.ts';
 import type { RemediationPlan } from '../../functions/domain/remediation-plan.ts';
 import {
   type AuditReport,
@@ -21,7 +23,8 @@ import {
   VERDICT_KINDS,
   type VpcVerdict,
 } from '../../functions/domain/verdict.ts';
-import { AwsClients, awsFailure } from '../aws.ts';
+import { AccessError } from '../../functions/shared/errors.ts';
+import { AwsClients, awsFailure, withCause } from '../aws.ts';
 import { type Cell, paint, plural, type Style, styleFor, type Tone, table } from '../format.ts';
 import { CliError, EXIT, type ExitCode, type Io } from '../io.ts';
 import { EXAMPLE_POLICY_PATH, loadPolicyFile } from './policy.ts';
@@ -51,7 +54,9 @@ export const SCAN_HELP = `Usage: vecguard scan [options]
 
 Reads every VPC, Transit Gateway and peering of one account + Region and says where each stands on VPC
 Encryption Controls. Read-only: it makes no change and needs only ec2:Describe* and
-ec2:GetVpcResourcesBlockingEncryptionEnforcement (the account id comes from STS GetCallerIdentity).
+ec2:GetVpcResourcesBlockingEncryptionEnforcement (the account id comes from STS GetCallerIdentity). A policy
+whose targets name OUs also needs organizations:ListParents, which Organizations answers only to its
+management account or a delegated administrator.
 
 Options:
   --format F            table (default), json (the audit report) or asff (the Security Hub findings the
@@ -120,11 +125,16 @@ async function assess(
     const region = await clients.region();
     // The account id comes from the credentials, never from a flag.
     const identity = await whoAmI(clients.sts);
+    // OU targets match only when the account's OUs are known: read them as the loop's on-event does.
+    const organizationalUnitIds = policyNeedsOrganization(policy)
+      ? await accountChain(clients, identity.accountId, organizationalUnitsOf(policy))
+      : [];
     const ec2 = await clients.readOnlyEc2();
     const snapshot = await readInventory(ec2, {
       accountId: identity.accountId,
       region,
       takenAt: new Date().toISOString(),
+      organizationalUnitIds,
     });
     // No verdict history here: the loop's table remembers verdicts, a scan does not (so no DRIFTED).
     const report = audit(snapshot, policy);
@@ -146,6 +156,29 @@ async function assess(
     throw awsFailure(e, clients, 'sts');
   } finally {
     clients.close();
+  }
+}
+
+/**
+ * The scanned account's parent chain, read with the scan's own credentials (ListParents). A refusal is the
+ * adapter's one line — why, from where, the alternative — as a usage-of-AWS error (exit 3), not the generic
+ * "the identity needs organizations:ListParents": the fix may be other credentials or another policy.
+ */
+async function accountChain(
+  clients: AwsClients,
+  accountId: string,
+  organizationalUnits: readonly string[],
+): Promise<string[]> {
+  try {
+    return await readParentChain(await clients.organizations(), accountId, {
+      organizationalUnits,
+      reader: `the account of these credentials (${accountId})`,
+    });
+  } catch (e) {
+    if (e instanceof AccessError && e.service === 'organizations') {
+      throw withCause(new CliError(e.message, EXIT.aws), e);
+    }
+    throw e;
   }
 }
 

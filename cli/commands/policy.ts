@@ -2,7 +2,12 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { PolicyError } from '../../functions/domain/errors.ts';
-import { parsePolicy, resolveVpcPolicy } from '../../functions/domain/policy.ts';
+import {
+  organizationalUnitsOf,
+  parsePolicy,
+  policyNeedsOrganization,
+  resolveVpcPolicy,
+} from '../../functions/domain/policy.ts';
 import { CliError, EXIT, type ExitCode, type Io } from '../io.ts';
 
 export const EXAMPLE_POLICY_PATH = fileURLToPath(
@@ -83,7 +88,11 @@ export async function policyCommand(args: readonly string[], io: Io): Promise<Ex
     io.stdout.write(
       `${file}: valid — ${policy.targets.length} target(s), default mode ${policy.defaults.mode}, ` +
         `${auto.length ? `auto by default: ${auto.join(', ')}` : 'every action needs approval by default'}` +
-        `${policy.dryRun ? ', dry-run' : ''}\n`,
+        `${policy.dryRun ? ', dry-run' : ''}\n` +
+        // Offline: nothing is read here, but the reader should know what OU targets ask of a deployment.
+        (policyNeedsOrganization(policy)
+          ? `${file}: targets OUs (${organizationalUnitsOf(policy).join(', ')}): vecguard will read AWS Organizations, from the management account or a delegated administrator (docs/deploy.md)\n`
+          : ''),
     );
     return EXIT.ok;
   }

@@ -5,9 +5,9 @@ import { CliError, EXIT, type ExitCode, type Io } from '../io.ts';
 
 export const SANDBOX_HELP = `Usage: vecguard sandbox [options]
 
-Serves a local AWS (EC2 with VPC Encryption Controls, STS, Security Hub, SNS, Config, DynamoDB) on
-127.0.0.1 until stopped, loaded with a scenario. Point any AWS SDK or the AWS CLI at it with the
-environment it prints.
+Serves a local AWS (EC2 with VPC Encryption Controls, STS, Security Hub, SNS, Config, DynamoDB,
+Organizations) on 127.0.0.1 until stopped, loaded with a scenario. Point any AWS SDK or the AWS CLI at it
+with the environment it prints.
 
 Options:
   --port N            TCP port (default 4566; 0 picks a free one)
@@ -66,8 +66,11 @@ export async function sandboxCommand(args: readonly string[], io: Io): Promise<E
   const { sandbox, scenario } = started;
   const vpcs = scenario?.estate.accounts.flatMap((a) => a.regions.flatMap((r) => r.vpcs)).length ?? 0;
   const accounts = scenario?.estate.accounts.length ?? 0;
+  const organization = scenario?.organization
+    ? `, an organisation managed by ${scenario.organization.managementAccount}`
+    : '';
   io.stdout.write(
-    `# vecguard sandbox on ${sandbox.url} — scenario ${values.scenario}: ${vpcs} VPCs in ${accounts} account(s)\n` +
+    `# vecguard sandbox on ${sandbox.url} — scenario ${values.scenario}: ${vpcs} VPCs in ${accounts} account(s)${organization}\n` +
       `${Object.entries(sandbox.env)
         .map(([k, v]) => `export ${k}=${v}`)
         .join('\n')}\n` +

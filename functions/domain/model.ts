@@ -238,7 +238,10 @@ export const InventorySnapshotSchema = z.object({
   region: RegionSchema,
   /** ISO-8601; the snapshot's clock, used as `UpdatedAt` for findings so that output is deterministic. */
   takenAt: z.iso.datetime(),
-  /** The OUs above the account, nearest last, when the inventory knows them (Organizations). */
+  /**
+   * The account's parent chain in AWS Organizations — its OUs nearest first, then the root
+   * (functions/domain/organization.ts `parentChain`) — when the run was given one; empty otherwise.
+   */
   organizationalUnitIds: z.array(z.string()).default([]),
   accountControl: AccountControlSchema.nullable().default(null),
   vpcs: z.array(VpcSchema).default([]),

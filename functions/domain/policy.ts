@@ -24,6 +24,7 @@ import {
   RegionSchema,
   type Tags,
 } from './model.ts';
+import { ParentIdSchema } from './organization.ts';
 
 export const DesiredModeSchema = z.enum(['enforce', 'monitor', 'ignore']);
 export type DesiredMode = z.infer<typeof DesiredModeSchema>;
@@ -61,18 +62,12 @@ export const TargetSchema = z.strictObject({
   name: z.string().min(1),
   /** Absent: every account. */
   accounts: z.array(AccountIdSchema).min(1).optional(),
-  /** Absent: every OU. Matches when the account sits anywhere below one of these. */
-  organizationalUnits: z
-    .array(
-      z
-        .string()
-        .regex(
-          /^(ou-[0-9a-z]{4,32}-[0-9a-z]{8,32}|r-[0-9a-z]{4,32})$/,
-          'an OU id (ou-xxxx-yyyyyyyy) or root id (r-xxxx)',
-        ),
-    )
-    .min(1)
-    .optional(),
+  /**
+   * Absent: every OU. Matches when the account sits anywhere below one of these (its parent chain, read
+   * from AWS Organizations: functions/domain/organization.ts). A policy with such a target needs the
+   * organisation read: `policyNeedsOrganization`.
+   */
+  organizationalUnits: z.array(ParentIdSchema).min(1).optional(),
   /** Absent: every Region. */
   regions: z.array(RegionSchema).min(1).optional(),
   /** Every listed tag must match; a list of values means any of them. */
@@ -203,10 +198,27 @@ export function parsePolicy(text: string, source = 'policy'): Policy {
   return validatePolicy(doc.toJS(), source);
 }
 
+/**
+ * Does matching this policy need to know where accounts sit in AWS Organizations? True when any target
+ * names organizational units — whatever its mode: an `ignore` target under an OU must win over the targets
+ * after it, which it can only do when the account's OUs are known. Whoever audits or sweeps for such a
+ * policy must read the organisation (functions/adapters/organizations.ts) rather than match without it:
+ * without the OUs every OU target silently fails to match.
+ */
+export function policyNeedsOrganization(policy: Pick<Policy, 'targets'>): boolean {
+  return policy.targets.some((t) => t.organizationalUnits !== undefined);
+}
+
+/** The OU and root ids the policy's targets name, each once. */
+export function organizationalUnitsOf(policy: Pick<Policy, 'targets'>): string[] {
+  return [...new Set(policy.targets.flatMap((t) => t.organizationalUnits ?? []))];
+}
+
 /** Where a VPC sits, for matching targets. */
 export interface VpcScope {
   readonly accountId: string;
   readonly region: string;
+  /** The account's parent chain (OUs nearest first, then the root); empty when not read. */
   readonly organizationalUnitIds: readonly string[];
   readonly tags: Tags;
 }

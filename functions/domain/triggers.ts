@@ -21,7 +21,8 @@
 import { z } from 'zod';
 import { digest, partitionOf } from './asff.ts';
 import { AccountIdSchema, RegionSchema } from './model.ts';
-import type { Policy } from './policy.ts';
+import { activeAccountsBelow, type OrganizationTree, ParentIdSchema } from './organization.ts';
+import { organizationalUnitsOf, type Policy, policyNeedsOrganization, type Target } from './policy.ts';
 
 // ---------------------------------------------------------------------------------------------------------
 // The decision
@@ -607,19 +608,39 @@ function compareTriggers(a: Trigger, b: Trigger): number {
 
 /**
  * A scheduled sweep runs on every scope the policy names: each target that is not `ignore` contributes its
- * accounts × its Regions (a target without accounts or Regions means the hub's own, the only ones known
- * without AWS Organizations; an OU-wide sweep is the organisation sweep's job), plus the hub's own scope
- * unless the defaults ignore it. Other triggers pass through unchanged.
+ * accounts × its Regions (or the hub's Region), plus the hub's own scope unless the defaults ignore it.
+ * Other triggers pass through unchanged.
+ *
+ * Which accounts a target names:
+ * - `organizationalUnits`: every ACTIVE account of `organization` below one of them (and, when the target
+ *   also lists `accounts`, only those among them: the target matches no other). A suspended or closing
+ *   account is not swept.
+ * - `accounts` alone: those accounts.
+ * - neither: the hub's account — "every account" cannot be listed without the organisation, and a sweep of
+ *   the whole organisation is what an OU target (a root id covers everything) is for.
+ *
+ * A policy with OU targets needs the organisation (`policyNeedsOrganization`): without it such a target would
+ * silently sweep nothing, so calling this without `organization` for such a policy is refused (a caller's
+ * bug, thrown as `Error`), never answered with a smaller sweep.
  */
-export function sweepTriggers(trigger: Trigger, policy: Pick<Policy, 'targets' | 'defaults'>): Trigger[] {
+export function sweepTriggers(
+  trigger: Trigger,
+  policy: Pick<Policy, 'targets' | 'defaults'>,
+  organization?: OrganizationTree,
+): Trigger[] {
   if (trigger.source !== 'schedule') return [trigger];
+  if (organization === undefined && policyNeedsOrganization(policy)) {
+    throw new Error(
+      `sweepTriggers: the policy targets organizational units (${organizationalUnitsOf(policy).join(', ')}); pass the organisation tree (read it when policyNeedsOrganization(policy))`,
+    );
+  }
   const home = { accountId: trigger.accountId, region: trigger.region };
   const scopes = new Map<string, Scope>();
   const add = (s: Scope) => scopes.set(scopeKey(s), s);
   if (policy.defaults.mode !== 'ignore' || policy.targets.length === 0) add(home);
   for (const target of policy.targets) {
     if (target.mode === 'ignore') continue;
-    for (const accountId of target.accounts ?? [home.accountId]) {
+    for (const accountId of sweptAccounts(target, home.accountId, organization)) {
       for (const region of target.regions ?? [home.region]) add({ accountId, region });
     }
   }
@@ -627,6 +648,18 @@ export function sweepTriggers(trigger: Trigger, policy: Pick<Policy, 'targets' |
     const s = scopes.get(key) as Scope;
     return { ...trigger, ...s, vpcIds: null };
   });
+}
+
+function sweptAccounts(
+  target: Target,
+  homeAccountId: string,
+  organization: OrganizationTree | undefined,
+): readonly string[] {
+  if (target.organizationalUnits === undefined || organization === undefined) {
+    return target.accounts ?? [homeAccountId];
+  }
+  const below = activeAccountsBelow(organization, target.organizationalUnits);
+  return target.accounts ? below.filter((a) => target.accounts?.includes(a)) : below;
 }
 
 const SOURCE_ABBREVIATION: Record<TriggerSource, string> = {
@@ -679,6 +712,11 @@ export const ExecutionInputSchema = z.object({
   region: RegionSchema,
   roleArn: z.string().startsWith('arn:').nullable(),
   vpcIds: z.array(VpcIdSchema).nullable(),
+  /**
+   * The account's parent chain in AWS Organizations (OUs nearest first, then the root), read by whoever
+   * starts the run when the policy targets OUs; empty otherwise. A handful of ids: AWS nests OUs five deep.
+   */
+  organizationalUnitIds: z.array(ParentIdSchema).max(6),
   maxIterations: z.number().int().positive(),
   pollSeconds: z.number().int().positive(),
   maxPolls: z.number().int().positive(),
@@ -694,7 +732,16 @@ export interface RunSettings {
   readonly policy: Pick<Policy, 'approval'>;
 }
 
-export function executionInput(trigger: Trigger, settings: RunSettings): ExecutionInput {
+/**
+ * The execution input for one trigger. `organizationalUnitIds` is the scope account's parent chain when the
+ * policy targets OUs (the caller reads it: the domain does not call AWS), so that the run's audit matches
+ * OU targets exactly as the sweep that chose the scope did.
+ */
+export function executionInput(
+  trigger: Trigger,
+  settings: RunSettings,
+  organizationalUnitIds: readonly string[] = [],
+): ExecutionInput {
   return {
     runId: runIdOf(trigger),
     accountId: trigger.accountId,
@@ -704,6 +751,7 @@ export function executionInput(trigger: Trigger, settings: RunSettings): Executi
         ? null
         : `arn:${partitionOf(trigger.region)}:iam::${trigger.accountId}:role/${settings.memberRoleName}`,
     vpcIds: trigger.vpcIds,
+    organizationalUnitIds: [...organizationalUnitIds],
     ...LOOP_DEFAULTS,
     approvalTimeoutSeconds: settings.policy.approval.timeoutMinutes * 60,
   };

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { AccountIdSchema, RegionSchema } from '../domain/model.ts';
+import { ParentIdSchema } from '../domain/organization.ts';
 
 export const ScopeSchema = z.object({
   runId: z.string().regex(/^[A-Za-z0-9_-]{1,80}$/, 'a run id is 1-80 letters, digits, - and _'),
@@ -11,6 +12,8 @@ export const ScopeSchema = z.object({
   region: RegionSchema,
   roleArn: z.string().startsWith('arn:').nullable().default(null),
   vpcIds: z.array(z.string().startsWith('vpc-')).nullable().default(null),
+  /** The account's parent chain in AWS Organizations (functions/domain/triggers.ts `ExecutionInput`). */
+  organizationalUnitIds: z.array(ParentIdSchema).max(6).default([]),
 });
 export type Scope = z.infer<typeof ScopeSchema>;
 

@@ -11,6 +11,8 @@ export async function inventory(input: StepInput, d: Deps) {
     accountId: scope.accountId,
     region: scope.region,
     takenAt: d.now().toISOString(),
+    // Where the account sits in the organisation, so that the audit matches OU targets.
+    organizationalUnitIds: scope.organizationalUnitIds,
     ...(scope.vpcIds ? { vpcIds: scope.vpcIds } : {}),
   });
   await d.blobs.putBlob(runKey(scope), 'snapshot', iteration, snapshot);

@@ -8,6 +8,13 @@
  * (`EventsIgnored`); a StartExecution that fails throws `AwsCallError`, and the retry is safe because
  * execution names are derived from the event (a scope already started answers "duplicate").
  *
+ * When the policy targets organizational units (`policyNeedsOrganization`), each run's input carries its
+ * account's parent chain, so that the loop's audit matches OU targets: a sweep reads the whole organisation
+ * once (it must find every account below each OU target), any other event climbs its accounts' chains with
+ * ListParents. Organizations refusing the read (the hub is not the management account or a delegated
+ * administrator) fails the invocation with an `AccessError` of one line, before any run starts — the event
+ * lands in the dead-letter queue like every other failure, rather than runs that silently ignore OU targets.
+ *
  * Parsing: the domain's schemas (functions/domain/triggers.ts), not the Powertools EventBridge envelope. The
  * envelope hands the handler only `detail`, but the trigger needs the envelope's account, Region, id and
  * time; the detail's shape depends on `detail-type` (four sources); and an unknown detail-type must be
@@ -20,11 +27,24 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import middy from '@middy/core';
 import { z } from 'zod';
 import { type StartExecutionClient, startRun } from '../adapters/executions.ts';
-import { type Policy, parsePolicy } from '../domain/policy.ts';
+import {
+  type OrganizationReadContext,
+  type OrganizationsReadClient,
+  readOrganizationTree,
+  readParentChain,
+} from '../adapters/organizations.ts';
+import { type OrganizationTree, parentChain, unknownParents } from '../domain/organization.ts';
+import {
+  organizationalUnitsOf,
+  type Policy,
+  parsePolicy,
+  policyNeedsOrganization,
+} from '../domain/policy.ts';
 import {
   classifyEvent,
   coalesce,
@@ -48,6 +68,8 @@ export interface OnEventConfig {
 
 export interface OnEventDeps {
   readonly sfn: StartExecutionClient;
+  /** Read only when the policy targets organizational units. */
+  readonly organizations: OrganizationsReadClient;
   readonly config: OnEventConfig;
   readonly clock: () => Date;
 }
@@ -56,6 +78,8 @@ export interface RunStarted {
   readonly accountId: string;
   readonly region: string;
   readonly vpcIds: string[] | null;
+  /** The account's parent chain the run was given (empty when the policy targets no OU). */
+  readonly organizationalUnitIds: readonly string[];
   readonly source: TriggerSource;
   readonly runId: string;
   readonly executionName: string;
@@ -82,7 +106,15 @@ export async function onEvent(event: unknown, deps: OnEventDeps): Promise<OnEven
     return { outcome: 'ignored', reason: decision.reason };
   }
 
-  const triggers = coalesce(decision.triggers.flatMap((t) => sweepTriggers(t, deps.config.policy)));
+  const organization = await organizationForSweep(decision.triggers, deps);
+  const triggers = coalesce(
+    decision.triggers.flatMap((t) => sweepTriggers(t, deps.config.policy, organization)),
+  );
+  const chains = await parentChains(
+    triggers.map((t) => t.accountId),
+    organization,
+    deps,
+  );
   const ageSeconds = eventAgeSeconds(triggers[0], deps.clock());
   if (ageSeconds !== undefined) metrics.addMetric('EventAgeSeconds', MetricUnit.Seconds, ageSeconds);
 
@@ -92,7 +124,7 @@ export async function onEvent(event: unknown, deps: OnEventDeps): Promise<OnEven
   const failures: unknown[] = [];
   for (const trigger of triggers) {
     try {
-      runs.push(await start(trigger, deps));
+      runs.push(await start(trigger, deps, chains.get(trigger.accountId) ?? []));
     } catch (error) {
       logger.error('could not start the enforcement loop', {
         accountId: trigger.accountId,
@@ -108,14 +140,82 @@ export async function onEvent(event: unknown, deps: OnEventDeps): Promise<OnEven
   return { outcome: 'started', runs };
 }
 
-async function start(trigger: Trigger, deps: OnEventDeps): Promise<RunStarted> {
+/** Why Organizations is read, for the error a refusal becomes: the OUs the policy names. */
+function readContext(deps: OnEventDeps): OrganizationReadContext {
+  return { organizationalUnits: organizationalUnitsOf(deps.config.policy) };
+}
+
+/** A read of Organizations: a failure is logged and counted, then fails the invocation (to the DLQ). */
+async function readingOrganization<T>(read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    logger.error('could not read AWS Organizations for the policy’s OU targets', { error });
+    metrics.addMetric('OrganizationReadsFailed', MetricUnit.Count, 1);
+    throw error;
+  }
+}
+
+/** The whole organisation, for a sweep of a policy with OU targets; otherwise nothing is read. */
+async function organizationForSweep(
+  triggers: readonly Trigger[],
+  deps: OnEventDeps,
+): Promise<OrganizationTree | undefined> {
+  if (!policyNeedsOrganization(deps.config.policy) || !triggers.some((t) => t.source === 'schedule')) {
+    return undefined;
+  }
+  const context = readContext(deps);
+  const tree = await readingOrganization(() => readOrganizationTree(deps.organizations, context));
+  logger.info('organisation read for the sweep', {
+    organizationalUnits: tree.organizationalUnits.length,
+    accounts: tree.accounts.length,
+  });
+  const unknown = unknownParents(tree, context.organizationalUnits);
+  if (unknown.length > 0) {
+    // Not fatal (an OU deleted since the policy was written must not stop every sweep), but never silent.
+    logger.warn('the policy targets OUs the organisation does not hold: they match no account', { unknown });
+    metrics.addMetric('PolicyOrganizationalUnitsUnknown', MetricUnit.Count, unknown.length);
+  }
+  return tree;
+}
+
+/**
+ * Each account's parent chain, for the runs' input: from the sweep's tree, else climbed with ListParents
+ * (an event concerns one account or a few: reading the whole organisation for it would waste Organizations'
+ * low request rate). Empty chains when the policy targets no OU: nothing is read.
+ */
+async function parentChains(
+  accountIds: readonly string[],
+  tree: OrganizationTree | undefined,
+  deps: OnEventDeps,
+): Promise<Map<string, readonly string[]>> {
+  const chains = new Map<string, readonly string[]>();
+  if (!policyNeedsOrganization(deps.config.policy)) return chains;
+  const context = readContext(deps);
+  for (const accountId of new Set(accountIds)) {
+    chains.set(
+      accountId,
+      tree
+        ? parentChain(tree, accountId)
+        : await readingOrganization(() => readParentChain(deps.organizations, accountId, context)),
+    );
+  }
+  return chains;
+}
+
+async function start(
+  trigger: Trigger,
+  deps: OnEventDeps,
+  organizationalUnitIds: readonly string[],
+): Promise<RunStarted> {
   const name = executionName(trigger);
-  const input = executionInput(trigger, deps.config);
+  const input = executionInput(trigger, deps.config, organizationalUnitIds);
   const result = await startRun(deps.sfn, deps.config.stateMachineArn, input, name);
   const run: RunStarted = {
     accountId: trigger.accountId,
     region: trigger.region,
     vpcIds: trigger.vpcIds,
+    organizationalUnitIds: input.organizationalUnitIds,
     source: trigger.source,
     runId: input.runId,
     executionName: name,
@@ -187,7 +287,16 @@ export function loadOnEventConfig(
 // The Lambda handler: one middy chain, built at load
 
 const sfn = tracer.captureAWSv3Client(new SFNClient({}));
+// Organizations is global (one endpoint per partition) and slow to throttle-recover: retry patiently.
+const organizations = tracer.captureAWSv3Client(
+  new OrganizationsClient({ retryMode: 'adaptive', maxAttempts: 8 }),
+);
 let onEventConfig: OnEventConfig | undefined;
+
+/** For tests, which change the environment (and the policy file) between invocations. */
+export function resetOnEventConfig(): void {
+  onEventConfig = undefined;
+}
 
 export const handler = middy()
   .use(captureLambdaHandler(tracer))
@@ -195,5 +304,5 @@ export const handler = middy()
   .use(logMetrics(metrics, { captureColdStartMetric: true }))
   .handler(async (event: unknown) => {
     onEventConfig ??= loadOnEventConfig();
-    return onEvent(event, { sfn, config: onEventConfig, clock: () => new Date() });
+    return onEvent(event, { sfn, organizations, config: onEventConfig, clock: () => new Date() });
   });

@@ -72,6 +72,7 @@ export async function report(input: StepInput & { iterations: number }, d: Deps)
       accountId: scope.accountId,
       region: scope.region,
       takenAt: d.now().toISOString(),
+      organizationalUnitIds: scope.organizationalUnitIds,
       ...(scope.vpcIds ? { vpcIds: scope.vpcIds } : {}),
     });
     final = audit(finalSnapshot, d.policy, await d.history.getVerdictHistory(scope.accountId, scope.region));

@@ -13,6 +13,7 @@ import { Duration, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as securityhub from 'aws-cdk-lib/aws-securityhub';
@@ -22,6 +23,7 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { CONFIG_RESOURCE_TYPES, TRANSIT_GATEWAY_PREFIX } from '../../functions/domain/triggers.ts';
 import { cloudTrailEventPattern, configEventPattern } from '../event-patterns.ts';
+import { ORGANIZATIONS_READ_ACTIONS } from '../permissions.ts';
 import { VecguardFunction } from './vecguard-function.ts';
 
 /**
@@ -52,6 +54,12 @@ export interface EventTriggersProps {
   readonly dryRun?: boolean;
   /** @default logs.RetentionDays.THREE_MONTHS */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * The policy targets organizational units: on-event reads AWS Organizations (the tree for a sweep, an
+   * account's parents for an event), so its role may. The hub must then run in the organization's management
+   * account or a delegated administrator's (docs/deploy.md). @default false
+   */
+  readonly readsOrganization?: boolean;
 }
 
 export class EventTriggers extends Construct {
@@ -106,6 +114,16 @@ export class EventTriggers extends Construct {
       onFailure: new destinations.SqsDestination(this.deadLetterQueue),
     });
     props.stateMachine.grantStartExecution(onEvent);
+    if (props.readsOrganization) {
+      onEvent.addToRolePolicy(
+        new iam.PolicyStatement({ actions: [...ORGANIZATIONS_READ_ACTIONS], resources: ['*'] }),
+      );
+      Validations.of(this.function.role).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'The policy targets OUs: a sweep reads the whole organisation. ListRoots takes no resource, and the OU, root and account ARNs of the other reads embed the management account and organisation ids, unknown at deploy; the four List actions are named one by one, and Organizations answers them only to the management account or a delegated administrator.',
+      });
+    }
 
     const target = new targets.LambdaFunction(onEvent, {
       deadLetterQueue: this.deadLetterQueue,

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { type Scenario, ScenarioSchema } from '../ec2/scenario-schema.ts';
+import { type ScenarioOrganization, ScenarioOrganizationSchema } from '../organizations/scenario.ts';
 import { EstateGeneratorSchema, generateEstate } from './generate.ts';
 
 export const BUILT_IN_SCENARIOS = ['default', 'large', 'drift', 'declarative-policy'] as const;
@@ -48,6 +49,8 @@ export type CloudTrailScenarioEvent = z.infer<typeof CloudTrailEventSchema>;
 export type DriftScenarioEvent = z.infer<typeof DriftEventSchema>;
 
 export const ScenarioFileSchema = ScenarioSchema.extend({
+  /** The AWS Organization the accounts sit in (sandbox/organizations/scenario.ts); absent: none. */
+  organization: ScenarioOrganizationSchema.optional(),
   events: z.array(ScenarioEventSchema).default([]),
   generate: EstateGeneratorSchema.optional(),
 });
@@ -57,6 +60,8 @@ export interface LoadedScenario {
   readonly description: string;
   /** The estate to load into the EC2 emulator. */
   readonly estate: Scenario;
+  /** For the Organizations emulator; absent: no account is in an organisation. */
+  readonly organization?: ScenarioOrganization;
   readonly events: readonly ScenarioEvent[];
 }
 
@@ -90,7 +95,7 @@ export function parseScenarioFile(text: string, source: string): LoadedScenario 
         (parsed.error.issues.length > 1 ? ` (and ${parsed.error.issues.length - 1} more problems)` : ''),
     );
   }
-  const { events, generate, ...estate } = parsed.data;
+  const { events, generate, organization, ...estate } = parsed.data;
   const generated = generate ? generateEstate(generate) : [];
   return {
     name: source,
@@ -98,6 +103,7 @@ export function parseScenarioFile(text: string, source: string): LoadedScenario 
     estate: generated.length
       ? ScenarioSchema.parse({ ...estate, accounts: [...estate.accounts, ...generated] })
       : estate,
+    ...(organization ? { organization } : {}),
     events,
   };
 }

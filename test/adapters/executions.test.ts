@@ -24,6 +24,7 @@ const input: ExecutionInput = {
   region: 'us-east-1',
   roleArn: null,
   vpcIds: ['vpc-0a1b2c3d4e5f60718'],
+  organizationalUnitIds: [],
   maxIterations: 4,
   pollSeconds: 30,
   maxPolls: 40,

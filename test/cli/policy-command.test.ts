@@ -16,6 +16,16 @@ describe('vecguard policy', () => {
     expect(validated.stdout).toContain('every action needs approval by default');
   });
 
+  it('validate stays offline, and says what a policy with OU targets will need of a deployment', async () => {
+    const example = await run('policy', 'validate', 'examples/vecguard.policy.yaml');
+    expect(example.stdout).not.toContain('Organizations');
+    const r = await run('policy', 'validate', 'test/fixtures/policies/ou-targets.policy.yaml');
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    expect(r.stdout).toContain(
+      'targets OUs (ou-vg01-sandbox1, ou-vg01-platform, ou-vg01-workload): vecguard will read AWS Organizations, from the management account or a delegated administrator (docs/deploy.md)',
+    );
+  });
+
   it('init refuses to overwrite without --force', async () => {
     const file = join(dir, 'exists.yaml');
     writeFileSync(file, 'mine');

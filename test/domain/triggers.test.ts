@@ -6,11 +6,13 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { type OrganizationTree, OrganizationTreeSchema } from '../../functions/domain/organization.ts';
 import { validatePolicy } from '../../functions/domain/policy.ts';
 import {
   classifyEvent,
   coalesce,
   EXECUTION_NAME_PATTERN,
+  ExecutionInputSchema,
   executionInput,
   executionName,
   MAX_VPC_IDS,
@@ -496,6 +498,7 @@ describe('executionInput', () => {
       region: REGION,
       roleArn: null,
       vpcIds: [V1],
+      organizationalUnitIds: [],
       maxIterations: 4,
       pollSeconds: 30,
       maxPolls: 40,
@@ -510,6 +513,12 @@ describe('executionInput', () => {
     expect(executionInput(trigger({ region: 'cn-north-1' }), { policy, memberRoleName: 'vg' }).roleArn).toBe(
       'arn:aws-cn:iam::111111111111:role/vg',
     );
+  });
+
+  it('carries the parent chain it is given, and the result validates', () => {
+    const input = executionInput(trigger(), { policy }, ['ou-ab12-prod0001', 'r-ab12']);
+    expect(input.organizationalUnitIds).toEqual(['ou-ab12-prod0001', 'r-ab12']);
+    expect(ExecutionInputSchema.parse(input)).toEqual(input);
   });
 });
 
@@ -599,5 +608,113 @@ describe('sweepTriggers', () => {
     });
     const names = sweepTriggers(sweep, policy).map(executionName);
     expect(new Set(names).size).toBe(names.length);
+  });
+});
+
+describe('sweepTriggers with organizational units', () => {
+  const sweep = trigger({ source: 'schedule', vpcIds: null, eventId: 'sweep-1', reason: 'scheduled sweep' });
+  const ROOT = 'r-ab12';
+  const WORKLOADS = 'ou-ab12-workload';
+  const PROD = 'ou-ab12-prod0001';
+  const SANDBOX = 'ou-ab12-sandbox1';
+  // root ─ 111 (hub, management) · workloads ─ prod ─ 222 · sandbox ─ 333, 444 (suspended) · 555 under root
+  const organization: OrganizationTree = OrganizationTreeSchema.parse({
+    roots: [{ id: ROOT }],
+    organizationalUnits: [
+      { id: WORKLOADS, name: 'workloads', parentId: ROOT },
+      { id: PROD, name: 'prod', parentId: WORKLOADS },
+      { id: SANDBOX, name: 'sandbox', parentId: WORKLOADS },
+    ],
+    accounts: [
+      { id: ACCOUNT, state: 'ACTIVE', parentId: ROOT },
+      { id: OTHER, state: 'ACTIVE', parentId: PROD },
+      { id: '333333333333', state: 'ACTIVE', parentId: SANDBOX },
+      { id: '444444444444', state: 'SUSPENDED', parentId: SANDBOX },
+      { id: '555555555555', state: 'ACTIVE', parentId: ROOT },
+    ],
+  });
+  const scopes = (policy: Parameters<typeof sweepTriggers>[1], tree?: OrganizationTree) =>
+    sweepTriggers(sweep, policy, tree).map((t) => `${t.accountId}/${t.region}`);
+
+  it('sweeps every active account anywhere below the OU, in the target’s Regions', () => {
+    const policy = validatePolicy({
+      version: 1,
+      defaults: { mode: 'ignore' },
+      targets: [
+        { name: 'workloads', organizationalUnits: [WORKLOADS], regions: ['eu-west-1'], mode: 'enforce' },
+      ],
+    });
+    // 444444444444 is suspended: not swept. 555555555555 sits beside the OU, not below it.
+    expect(scopes(policy, organization)).toEqual(['222222222222/eu-west-1', '333333333333/eu-west-1']);
+  });
+
+  it('a root id covers the whole organisation; without Regions, the hub’s Region', () => {
+    const policy = validatePolicy({
+      version: 1,
+      targets: [{ name: 'all', organizationalUnits: [ROOT], mode: 'monitor' }],
+    });
+    expect(scopes(policy, organization)).toEqual([
+      '111111111111/us-east-1',
+      '222222222222/us-east-1',
+      '333333333333/us-east-1',
+      '555555555555/us-east-1',
+    ]);
+  });
+
+  it('a target with both OUs and accounts sweeps only the listed accounts below the OUs', () => {
+    const policy = validatePolicy({
+      version: 1,
+      defaults: { mode: 'ignore' },
+      targets: [
+        {
+          name: 'some',
+          organizationalUnits: [WORKLOADS],
+          accounts: ['333333333333', '555555555555'],
+          mode: 'enforce',
+        },
+      ],
+    });
+    expect(scopes(policy, organization)).toEqual(['333333333333/us-east-1']);
+  });
+
+  it('an ignore target under an OU sweeps nothing of its own', () => {
+    const policy = validatePolicy({
+      version: 1,
+      defaults: { mode: 'ignore' },
+      targets: [
+        { name: 'lab', organizationalUnits: [SANDBOX], mode: 'ignore' },
+        { name: 'prod', organizationalUnits: [PROD], mode: 'enforce' },
+      ],
+    });
+    expect(scopes(policy, organization)).toEqual(['222222222222/us-east-1']);
+  });
+
+  it('an OU the organisation does not hold sweeps nothing (on-event warns about it)', () => {
+    const policy = validatePolicy({
+      version: 1,
+      defaults: { mode: 'ignore' },
+      targets: [{ name: 'gone', organizationalUnits: ['ou-ab12-deleted1'], mode: 'enforce' }],
+    });
+    expect(scopes(policy, organization)).toEqual([]);
+  });
+
+  it('refuses to sweep a policy with OU targets without the organisation, rather than sweep less', () => {
+    const policy = validatePolicy({
+      version: 1,
+      targets: [{ name: 'prod', organizationalUnits: [PROD], mode: 'enforce' }],
+    });
+    expect(() => sweepTriggers(sweep, policy)).toThrow(
+      /the policy targets organizational units \(ou-ab12-prod0001\); pass the organisation tree/,
+    );
+    // Only a sweep needs the tree: an event names its own scope.
+    expect(sweepTriggers(trigger(), policy)).toEqual([trigger()]);
+  });
+
+  it('a policy without OU targets sweeps the same with or without the organisation', () => {
+    const policy = validatePolicy({
+      version: 1,
+      targets: [{ name: 'prod', accounts: [OTHER], regions: ['eu-west-1'], mode: 'enforce' }],
+    });
+    expect(scopes(policy, organization)).toEqual(scopes(policy));
   });
 });

@@ -20,6 +20,7 @@ const scope: Scope = {
   region: 'us-east-1',
   roleArn: ROLE,
   vpcIds: null,
+  organizationalUnitIds: [],
 };
 
 describe('deps in a member account whose role requires an external id', () => {

@@ -8,6 +8,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import {
   CreateStateMachineCommand,
   DescribeExecutionCommand,
@@ -17,6 +18,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import type { Context } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { OrganizationsReadClient } from '../../functions/adapters/organizations.ts';
 import { validatePolicy } from '../../functions/domain/policy.ts';
 import { executionName } from '../../functions/domain/triggers.ts';
 import {
@@ -25,9 +27,12 @@ import {
   type OnEventConfig,
   type OnEventDeps,
   onEvent,
+  resetOnEventConfig,
 } from '../../functions/handlers/on-event.ts';
 import { resetConfig } from '../../functions/shared/config.ts';
-import { AwsCallError, InvalidInputError } from '../../functions/shared/errors.ts';
+import { AccessError, AwsCallError, InvalidInputError } from '../../functions/shared/errors.ts';
+import { organizations } from '../../sandbox/organizations/emulator.ts';
+import type { ScenarioOrganizationInput } from '../../sandbox/organizations/scenario.ts';
 import { type SandboxHandle, startSandbox } from '../../sandbox/server.ts';
 import { stepFunctions } from '../../sandbox/stepfunctions/emulator.ts';
 
@@ -42,6 +47,35 @@ const HOLD_MACHINE = JSON.stringify({
   States: { Hold: { Type: 'Wait', Seconds: 3600, End: true } },
 });
 const PASS_MACHINE = JSON.stringify({ StartAt: 'Done', States: { Done: { Type: 'Pass', End: true } } });
+
+const ROOT = 'r-vg01';
+const WORKLOADS = 'ou-vg01-workload';
+const PROD = 'ou-vg01-prod0001';
+const SANDBOX_OU = 'ou-vg01-sandbox1';
+/** root ─ 111 (the hub: management account) · workloads ─ prod ─ 222 · sandbox ─ 333, 444 (suspended) */
+const ORGANIZATION: ScenarioOrganizationInput = {
+  managementAccount: '111111111111',
+  rootId: ROOT,
+  organizationalUnits: [
+    {
+      name: 'workloads',
+      id: WORKLOADS,
+      organizationalUnits: [
+        { name: 'prod', id: PROD, accounts: ['222222222222'] },
+        {
+          name: 'sandbox',
+          id: SANDBOX_OU,
+          accounts: ['333333333333', { id: '444444444444', state: 'SUSPENDED' }],
+        },
+      ],
+    },
+  ],
+};
+
+/** Organizations must not be called: a policy without OU targets needs nothing from it. */
+const NO_ORGANIZATIONS = {
+  send: () => Promise.reject(new Error('Organizations was called for a policy without OU targets')),
+} as unknown as OrganizationsReadClient;
 
 const policy = validatePolicy({
   version: 1,
@@ -58,7 +92,10 @@ describe('onEvent', () => {
   let passArn: string;
 
   beforeAll(async () => {
-    sandbox = await startSandbox({ clock: { speed: 0 }, services: [stepFunctions()] });
+    sandbox = await startSandbox({
+      clock: { speed: 0 },
+      services: [stepFunctions(), organizations({ organization: ORGANIZATION })],
+    });
     sfn = new SFNClient({
       endpoint: sandbox.url,
       region: 'us-east-1',
@@ -79,8 +116,20 @@ describe('onEvent', () => {
     await sandbox?.stop();
   });
 
-  const deps = (over: Partial<OnEventConfig> = {}): OnEventDeps => ({
+  const organizationsAs = (accountId: string) => {
+    const key = `AKIDORG${accountId}`;
+    sandbox.registerCredentials(key, accountId);
+    return new OrganizationsClient({
+      endpoint: sandbox.url,
+      region: 'us-east-1',
+      credentials: { accessKeyId: key, secretAccessKey: 'sandbox' },
+      maxAttempts: 1,
+    });
+  };
+
+  const deps = (over: Partial<OnEventConfig> = {}, org?: OrganizationsReadClient): OnEventDeps => ({
     sfn,
+    organizations: org ?? organizationsAs('111111111111'),
     config: { stateMachineArn: holdArn, memberRoleName: 'vecguard-member', policy, ...over },
     clock: () => new Date('2026-11-24T01:31:00Z'),
   });
@@ -110,6 +159,7 @@ describe('onEvent', () => {
       region: 'us-east-1',
       roleArn: 'arn:aws:iam::111111111111:role/vecguard-member',
       vpcIds: [V1],
+      organizationalUnitIds: [],
       maxIterations: 4,
       pollSeconds: 30,
       maxPolls: 40,
@@ -211,6 +261,92 @@ describe('onEvent', () => {
     expect(await inputOf(result.runs[0]?.executionArn ?? '')).toMatchObject({ roleArn: null, vpcIds: null });
   });
 
+  describe('a policy that targets organizational units', () => {
+    const ouPolicy = validatePolicy({
+      version: 1,
+      targets: [
+        { name: 'sandbox', organizationalUnits: [SANDBOX_OU], mode: 'monitor' },
+        { name: 'workloads', organizationalUnits: [WORKLOADS], regions: ['eu-west-1'], mode: 'enforce' },
+      ],
+    });
+    const organizationsCalls = (since: number) =>
+      sandbox.calls.query({ service: 'organizations', sinceSeq: since }).map((c) => c.action);
+
+    it('the schedule sweeps every active account below the OUs, each run told where its account sits', async () => {
+      const since = sandbox.calls.lastSeq;
+      const result = await onEvent(fixture('scheduled-sweep'), deps({ policy: ouPolicy }));
+      if (result.outcome !== 'started') throw new Error('expected runs');
+      // 222 and 333 are named by no account list: only their OUs bring them in. 444 is suspended.
+      expect(result.runs.map((r) => [`${r.accountId}/${r.region}`, r.organizationalUnitIds])).toEqual([
+        ['111111111111/us-east-1', [ROOT]],
+        ['222222222222/eu-west-1', [PROD, WORKLOADS, ROOT]],
+        ['333333333333/eu-west-1', [SANDBOX_OU, WORKLOADS, ROOT]],
+        ['333333333333/us-east-1', [SANDBOX_OU, WORKLOADS, ROOT]],
+      ]);
+      expect(await inputOf(result.runs[3]?.executionArn ?? '')).toMatchObject({
+        accountId: '333333333333',
+        roleArn: 'arn:aws:iam::333333333333:role/vecguard-member',
+        organizationalUnitIds: [SANDBOX_OU, WORKLOADS, ROOT],
+      });
+      // The organisation was read once, as a tree.
+      expect(organizationsCalls(since).filter((a) => a === 'ListRoots')).toHaveLength(1);
+    });
+
+    it('an event climbs its own account’s chain, without reading the whole organisation', async () => {
+      const member = '222222222222';
+      const forwarded = JSON.parse(
+        JSON.stringify(fixture('cloudtrail-attach-internet-gateway')).replaceAll('111111111111', member),
+      ) as Record<string, unknown>;
+      const since = sandbox.calls.lastSeq;
+      const result = await onEvent(forwarded, deps({ policy: ouPolicy }));
+      if (result.outcome !== 'started') throw new Error('expected a run');
+      expect(await inputOf(result.runs[0]?.executionArn ?? '')).toMatchObject({
+        accountId: member,
+        organizationalUnitIds: [PROD, WORKLOADS, ROOT],
+      });
+      expect(organizationsCalls(since)).toEqual(['ListParents', 'ListParents', 'ListParents']);
+    });
+
+    it('a refused read fails the invocation with one line, before any run starts', async () => {
+      const before = (await executions(holdArn)).length;
+      // The hub deployed in a member account: Organizations answers AccessDeniedException.
+      const error = await onEvent(
+        fixture('scheduled-sweep'),
+        deps({ policy: ouPolicy }, organizationsAs('333333333333')),
+      ).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(AccessError);
+      const message = (error as Error).message;
+      expect(message).not.toMatch(/\n/);
+      expect(message).toMatch(
+        /^organizations ListRoots failed: AccessDeniedException: the policy targets organizational units \(ou-vg01-sandbox1, ou-vg01-workload\), so vecguard reads AWS Organizations, and the hub account may not read it: run it in the organization's management account or a delegated administrator account, .*or target accounts instead of OUs\. Organizations said: /,
+      );
+      expect((await executions(holdArn)).length).toBe(before);
+    });
+
+    it('an event whose account’s OUs cannot be read fails the same way, starting nothing', async () => {
+      const before = (await executions(holdArn)).length;
+      const error = await onEvent(
+        fixture('cloudtrail-create-flow-logs'),
+        deps({ policy: ouPolicy }, organizationsAs('333333333333')),
+      ).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(AccessError);
+      expect((error as Error).message).toMatch(
+        /^organizations ListParents failed: AccessDeniedException: the policy targets organizational units/,
+      );
+      expect((await executions(holdArn)).length).toBe(before);
+    });
+
+    it('a policy without OU targets never calls Organizations', async () => {
+      const since = sandbox.calls.lastSeq;
+      const result = await onEvent(fixture('scheduled-sweep'), deps({}, NO_ORGANIZATIONS));
+      expect(result.outcome).toBe('started');
+      if (result.outcome === 'started') {
+        expect(result.runs.every((r) => r.organizationalUnitIds.length === 0)).toBe(true);
+      }
+      expect(organizationsCalls(since)).toEqual([]);
+    });
+  });
+
   it('an invalid event is refused with an InvalidInputError, one line, and starts nothing', async () => {
     const before = (await executions(holdArn)).length;
     const error = await onEvent(fixture('invalid-missing-detail'), deps()).catch((e: unknown) => e);
@@ -260,6 +396,7 @@ describe('onEvent when Step Functions fails for one scope of several (fake clien
     const event = fixture('securityhub-custom-action');
     const error = await onEvent(event, {
       sfn,
+      organizations: NO_ORGANIZATIONS,
       config: { stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:loop', policy },
       clock: () => new Date('2026-11-24T01:46:00Z'),
     }).catch((e: unknown) => e);
@@ -295,12 +432,16 @@ describe('handler (the middy chain Lambda runs)', () => {
   afterEach(() => {
     vi.unstubAllEnvs();
     resetConfig();
+    resetOnEventConfig();
   });
 
-  function stubEnv(extra: Record<string, string> = {}) {
+  function stubEnv(
+    extra: Record<string, string> = {},
+    policyText = 'version: 1\napproval:\n  timeoutMinutes: 30\n',
+  ) {
     const dir = mkdtempSync(join(tmpdir(), 'vecguard-on-event-'));
     const policyFile = join(dir, 'policy.yaml');
-    writeFileSync(policyFile, 'version: 1\napproval:\n  timeoutMinutes: 30\n');
+    writeFileSync(policyFile, policyText);
     vi.stubEnv('VECGUARD_TABLE_NAME', 'vecguard-state');
     vi.stubEnv('VECGUARD_TOPIC_ARN', 'arn:aws:sns:us-east-1:111111111111:vecguard');
     vi.stubEnv('VECGUARD_POLICY_FILE', policyFile);
@@ -321,6 +462,30 @@ describe('handler (the middy chain Lambda runs)', () => {
     await expect(handler(fixture('config-s3-bucket'), context)).resolves.toMatchObject({
       outcome: 'ignored',
     });
+  });
+
+  it('fails a sweep whose OU targets the hub cannot read, so that the event lands in the dead-letter queue', async () => {
+    // The hub (the sandbox's default account) is a member of an organisation it does not manage.
+    const sandbox = await startSandbox({
+      clock: { speed: 0 },
+      services: [
+        organizations({ organization: { managementAccount: '999999999999', accounts: ['111111111111'] } }),
+      ],
+    });
+    try {
+      stubEnv(
+        sandbox.env,
+        `version: 1\ntargets:\n  - { name: prod, organizationalUnits: [${PROD}], mode: enforce }\n`,
+      );
+      const error = await handler(fixture('scheduled-sweep'), context).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(AccessError);
+      expect((error as Error).message).toMatch(
+        /^organizations ListRoots failed: AccessDeniedException: the policy targets organizational units \(ou-vg01-prod0001\), .* or target accounts instead of OUs\. Organizations said: You don't have permissions/,
+      );
+      expect(sandbox.calls.query({ service: 'states' })).toEqual([]);
+    } finally {
+      await sandbox.stop();
+    }
   });
 });
 

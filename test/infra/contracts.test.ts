@@ -9,17 +9,22 @@ import { classifyEvent } from '../../functions/domain/triggers.ts';
 import { CONFIG_RESOURCE_TYPE_PREFIX, CONFIG_RESOURCE_TYPES } from '../../infra/constructs/event-triggers.ts';
 import { LOOP_FUNCTION_SPECS } from '../../infra/constructs/loop-functions.ts';
 import { PROJECT_ROOT } from '../../infra/constructs/vecguard-function.ts';
-import { EC2_READ_ACTIONS } from '../../infra/permissions.ts';
+import { EC2_READ_ACTIONS, ORGANIZATIONS_READ_ACTIONS } from '../../infra/permissions.ts';
 import { LOOP_FUNCTIONS } from '../../sandbox/loop.ts';
 
-/** The `XCommand`s a source file imports from @aws-sdk/client-ec2, as IAM actions. */
-function ec2CommandsOf(file: string): string[] {
+/** The `XCommand`s a source file imports from an SDK client package, as IAM actions of `service`. */
+function commandsOf(file: string, client: string, service: string): string[] {
   const text = readFileSync(join(PROJECT_ROOT, file), 'utf8');
-  return [...text.matchAll(/import\s*\{([^}]*)\}\s*from\s*'@aws-sdk\/client-ec2'/g)]
+  return [...text.matchAll(new RegExp(`import\\s*\\{([^}]*)\\}\\s*from\\s*'@aws-sdk/${client}'`, 'g'))]
     .flatMap((m) => (m[1] ?? '').split(','))
     .map((name) => name.trim().replace(/^type\s+/, ''))
     .filter((name) => /^[A-Z]\w*Command$/.test(name))
-    .map((name) => `ec2:${name.replace(/Command$/, '')}`);
+    .map((name) => `${service}:${name.replace(/Command$/, '')}`);
+}
+
+/** The `XCommand`s a source file imports from @aws-sdk/client-ec2, as IAM actions. */
+function ec2CommandsOf(file: string): string[] {
+  return commandsOf(file, 'client-ec2', 'ec2');
 }
 
 describe('EC2 reads granted to Inventory, PollTransitions and Report', () => {
@@ -34,6 +39,13 @@ describe('EC2 reads granted to Inventory, PollTransitions and Report', () => {
 
   it('the inventory sends something (the scan above reads the imports)', () => {
     expect(ec2CommandsOf('functions/adapters/inventory.ts')).toContain('ec2:DescribeVpcs');
+  });
+});
+
+describe('Organizations reads granted to on-event', () => {
+  it('are exactly the commands the Organizations adapter sends', () => {
+    const sent = commandsOf('functions/adapters/organizations.ts', 'client-organizations', 'organizations');
+    expect(sent.sort()).toEqual([...ORGANIZATIONS_READ_ACTIONS].sort());
   });
 });
 

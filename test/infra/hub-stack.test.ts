@@ -10,7 +10,7 @@ import { CLOUDTRAIL_CALLS } from '../../functions/domain/triggers.ts';
 import { ASL_FILE, placeholdersOf } from '../../infra/constructs/enforcement-loop.ts';
 import { CONFIG_RESOURCE_TYPES } from '../../infra/constructs/event-triggers.ts';
 import { HubStack, type HubStackProps } from '../../infra/hub-stack.ts';
-import { EC2_READ_ACTIONS } from '../../infra/permissions.ts';
+import { EC2_READ_ACTIONS, ORGANIZATIONS_READ_ACTIONS } from '../../infra/permissions.ts';
 import { LOOP_FUNCTIONS } from '../../sandbox/loop.ts';
 
 type Resource = { Type: string; Properties: Record<string, unknown>; DeletionPolicy?: string };
@@ -269,6 +269,37 @@ describe('least privilege', () => {
       expect(actions.has('states:StartExecution'), module).toBe(module === 'on-event');
     }
     expect([...actionsOfRole(roleOf('on-event'))].filter((a) => a.startsWith('dynamodb:'))).toEqual([]);
+  });
+
+  it('no function may read AWS Organizations when the policy targets no OU', () => {
+    for (const module of HANDLER_MODULES) {
+      expect(
+        [...actionsOfRole(roleOf(module))].filter((a) => a.startsWith('organizations:')),
+        module,
+      ).toEqual([]);
+    }
+  });
+
+  it('with a policy that targets OUs, on-event alone may read Organizations: the four List actions', {
+    timeout: 30_000,
+  }, () => {
+    const t = synth({ policyFile: 'test/fixtures/policies/ou-targets.policy.yaml' });
+    const all = t.toJSON().Resources as Record<string, Resource>;
+    const onEventRole = Object.values(all).find(
+      (r) => r.Type === 'AWS::Lambda::Function' && r.Properties.Description === 'vecguard: on-event',
+    )?.Properties.Role as { 'Fn::GetAtt': [string, string] };
+    const organizationsStatements = Object.values(all)
+      .filter((r) => r.Type === 'AWS::IAM::Policy')
+      .flatMap((r) =>
+        (r.Properties.PolicyDocument as { Statement: Statement[] }).Statement.filter((st) =>
+          actionsOf(st).some((a) => a.startsWith('organizations:')),
+        ).map((st) => ({ roles: r.Properties.Roles as { Ref: string }[], st })),
+      );
+    expect(organizationsStatements).toHaveLength(1);
+    const [{ roles, st }] = organizationsStatements as [{ roles: { Ref: string }[]; st: Statement }];
+    expect(roles).toEqual([{ Ref: onEventRole['Fn::GetAtt'][0] }]);
+    expect([...actionsOf(st)].sort()).toEqual([...ORGANIZATIONS_READ_ACTIONS].sort());
+    expect(st).toMatchObject({ Effect: 'Allow', Resource: '*' });
   });
 
   it('functions that reach into a scope may assume only the member role', () => {

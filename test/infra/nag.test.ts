@@ -37,6 +37,19 @@ describe('cdk-nag AwsSolutions', () => {
     expect(synth).not.toThrow();
   });
 
+  it('finds nothing unacknowledged in a hub whose policy targets OUs (it reads Organizations)', {
+    timeout: 60_000,
+  }, () => {
+    const synth = nagged((app) => {
+      new HubStack(app, 'Hub', {
+        remediationPermissions: allPermissions(),
+        memberRoleName: 'vecguard-member',
+        policyFile: 'test/fixtures/policies/ou-targets.policy.yaml',
+      });
+    });
+    expect(synth).not.toThrow();
+  });
+
   it('does fail synth on an unacknowledged finding (the check above can fail)', { timeout: 60_000 }, () => {
     const synth = nagged((app) => {
       const stack = new Stack(app, 'Loose');

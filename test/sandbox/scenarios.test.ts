@@ -4,9 +4,11 @@ import {
   DescribeVpcsCommand,
 } from '@aws-sdk/client-ec2';
 import { afterEach, describe, expect, it } from 'vitest';
+import { OrganizationsEmulator } from '#sandbox/organizations/emulator.ts';
 import { generateEstate } from '#sandbox/scenarios/generate.ts';
 import { BUILT_IN_SCENARIOS, loadScenarioFile, parseScenarioFile } from '#sandbox/scenarios/index.ts';
 import { applyDriftEvent, eventsOfPhase, replayCloudTrail } from '#sandbox/scenarios/replay.ts';
+import { parentChain } from '../../functions/domain/organization.ts';
 import { type Ec2Harness, startEc2Harness } from './ec2-harness.ts';
 
 let h: Ec2Harness | undefined;
@@ -43,6 +45,16 @@ describe('scenario files', () => {
     expect(blocked).toBeGreaterThan(0.25);
     expect(blocked).toBeLessThan(0.35);
     expect(generateEstate({ ...params, seed: 8 })).not.toEqual(a);
+  });
+
+  it('the large scenario’s organisation holds every generated account below its workloads OU', () => {
+    const scenario = loadScenarioFile('large');
+    const tree = new OrganizationsEmulator({ organization: scenario.organization }).tree();
+    if (!tree) throw new Error('the large scenario has no organisation');
+    expect(scenario.estate.accounts.length).toBeGreaterThan(0);
+    for (const account of scenario.estate.accounts) {
+      expect(parentChain(tree, account.id), account.id).toContain('ou-lrg1-workload');
+    }
   });
 
   it('a broken scenario file names the file and the path of the problem', () => {

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { ExecutionInputSchema } from '../../functions/domain/triggers.ts';
 
 const ASL_PATH = 'statemachines/enforcement-loop.asl.json';
 const text = readFileSync(ASL_PATH, 'utf8');
@@ -30,6 +31,17 @@ function allStates(states: Record<string, State>, path = ''): [string, State, Re
 
 describe('the enforcement loop definition', () => {
   const states = allStates(asl.States);
+
+  it('Init reads every field of the execution input on-event writes, and no other', () => {
+    // A JSONPath reference to a field the input lacks fails the execution (States.Runtime), and a field Init
+    // does not read is lost: both sides must move together (docs/loop.md "One execution = one scope").
+    const groups = Object.values(asl.States.Init?.Parameters ?? {}) as Record<string, unknown>[];
+    const read = groups
+      .flatMap((group) => Object.entries(group))
+      .filter(([key]) => key.endsWith('.$'))
+      .map(([, path]) => String(path).replace(/^\$\./, ''));
+    expect(read.sort()).toEqual(Object.keys(ExecutionInputSchema.shape).sort());
+  });
 
   it('is JSONPath only: the local runner silently ignores JSONata', () => {
     expect(text).not.toMatch(/JSONata|\{%/);
