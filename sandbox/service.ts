@@ -36,6 +36,15 @@ export interface SandboxResponse {
   call?: CallFacts;
 }
 
+/**
+ * The operation a JSON-protocol request names (`X-Amz-Target: <prefix><Operation>`, e.g.
+ * `AWSStepFunctions.StartExecution`); undefined when the header is missing or names another service.
+ */
+export function targetOperation(req: SandboxRequest, prefix: string): string | undefined {
+  const target = req.headers['x-amz-target'];
+  return target?.startsWith(prefix) ? target.slice(prefix.length) : undefined;
+}
+
 /** Facts a service reports about one call, so the call log does not have to guess. */
 export interface CallFacts {
   readonly action?: string;

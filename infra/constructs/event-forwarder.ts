@@ -10,13 +10,13 @@
  * EventBridge's retries, lands in an encrypted queue here, to be read and redriven.
  * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-cross-account.html
  */
-import { Duration, Validations } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { cloudTrailEventPattern, configEventPattern } from '../event-patterns.ts';
+import { deadLetterQueue } from './dead-letter-queue.ts';
 
 export interface EventForwarderProps {
   /** The hub's default event bus, in the hub's account and Region: where its rules listen. */
@@ -30,15 +30,11 @@ export class EventForwarder extends Construct {
 
   constructor(scope: Construct, id: string, props: EventForwarderProps) {
     super(scope, id);
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason: "This queue is the dead-letter queue of the forwarding rules' target (the hub's event bus).",
-    });
+    this.deadLetterQueue = deadLetterQueue(
+      this,
+      'DeadLetters',
+      "the forwarding rules' target (the hub's event bus)",
+    );
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('events.amazonaws.com'),
       description: "vecguard: forwards this account's encryption-relevant events to the hub's event bus",

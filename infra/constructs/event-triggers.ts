@@ -18,12 +18,13 @@ import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as securityhub from 'aws-cdk-lib/aws-securityhub';
 import type * as sns from 'aws-cdk-lib/aws-sns';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { CONFIG_RESOURCE_TYPES, TRANSIT_GATEWAY_PREFIX } from '../../functions/domain/triggers.ts';
 import { cloudTrailEventPattern, configEventPattern } from '../event-patterns.ts';
 import { ORGANIZATIONS_READ_ACTIONS } from '../permissions.ts';
+import { deadLetterQueue } from './dead-letter-queue.ts';
 import { VecguardFunction } from './vecguard-function.ts';
 
 /**
@@ -81,16 +82,11 @@ export class EventTriggers extends Construct {
       );
     }
 
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason:
-        "This queue is the dead-letter queue: on-event's on-failure destination and the EventBridge targets' DLQ.",
-    });
+    this.deadLetterQueue = deadLetterQueue(
+      this,
+      'DeadLetters',
+      'on-event (its on-failure destination) and of the EventBridge targets',
+    );
 
     this.function = new VecguardFunction(this, 'OnEvent', {
       handlerModule: 'on-event',

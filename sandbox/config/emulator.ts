@@ -10,7 +10,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { SandboxClock } from '../clock.ts';
-import { type SandboxRequest, type SandboxResponse, type ServiceEmulator, ServiceError } from '../service.ts';
+import {
+  type SandboxRequest,
+  type SandboxResponse,
+  type ServiceEmulator,
+  ServiceError,
+  targetOperation,
+} from '../service.ts';
 import { ValidationErrors } from '../validation.ts';
 
 const TARGET_PREFIX = 'StarlingDoveService.';
@@ -89,15 +95,14 @@ export class ConfigEmulator implements ServiceEmulator {
   }
 
   actionOf(req: SandboxRequest): string {
-    const target = req.headers['x-amz-target'] ?? '';
-    return target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : target;
+    return targetOperation(req, TARGET_PREFIX) ?? req.headers['x-amz-target'] ?? '';
   }
 
   async handle(req: SandboxRequest): Promise<SandboxResponse> {
     const requestId = randomUUID();
     const action = this.actionOf(req);
     try {
-      if (req.method !== 'POST' || !(req.headers['x-amz-target'] ?? '').startsWith(TARGET_PREFIX)) {
+      if (req.method !== 'POST' || targetOperation(req, TARGET_PREFIX) === undefined) {
         throw new ConfigError('UnknownOperationException', 'Missing or unknown X-Amz-Target');
       }
       let body: Record<string, unknown>;

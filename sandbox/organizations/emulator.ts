@@ -24,6 +24,7 @@ import {
   type SandboxResponse,
   type ServiceEmulator,
   ServiceError,
+  targetOperation,
 } from '../service.ts';
 import {
   buildOrganization,
@@ -202,15 +203,14 @@ export class OrganizationsEmulator implements ServiceEmulator {
   }
 
   actionOf(req: SandboxRequest): string {
-    const target = req.headers['x-amz-target'] ?? '';
-    return target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : target;
+    return targetOperation(req, TARGET_PREFIX) ?? req.headers['x-amz-target'] ?? '';
   }
 
   async handle(req: SandboxRequest): Promise<SandboxResponse> {
     const requestId = randomUUID();
     const action = this.actionOf(req);
     try {
-      if (req.method !== 'POST' || !(req.headers['x-amz-target'] ?? '').startsWith(TARGET_PREFIX)) {
+      if (req.method !== 'POST' || targetOperation(req, TARGET_PREFIX) === undefined) {
         throw new OrganizationsError('UnknownOperationException', 'Missing or unknown X-Amz-Target');
       }
       const handler = Object.hasOwn(this.actions, action) ? this.actions[action] : undefined;

@@ -10,7 +10,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { SandboxClock } from '../clock.ts';
-import { renderError, type SandboxRequest, type SandboxResponse, type ServiceEmulator } from '../service.ts';
+import {
+  renderError,
+  type SandboxRequest,
+  type SandboxResponse,
+  type ServiceEmulator,
+  targetOperation,
+} from '../service.ts';
 import type { Json } from './definition.ts';
 import { StatesApiError } from './errors.ts';
 import { toWireEvent } from './history.ts';
@@ -76,8 +82,7 @@ export class StepFunctionsEmulator implements ServiceEmulator {
   }
 
   actionOf(req: SandboxRequest): string {
-    const target = req.headers['x-amz-target'] ?? '';
-    return target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : target;
+    return targetOperation(req, TARGET_PREFIX) ?? req.headers['x-amz-target'] ?? '';
   }
 
   async handle(req: SandboxRequest): Promise<SandboxResponse> {
