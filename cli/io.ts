@@ -1,7 +1,8 @@
 /** Where a command writes; tests pass buffers, the binary passes the process streams. */
 export interface Io {
   readonly stdout: { write(chunk: string): unknown };
-  readonly stderr: { write(chunk: string): unknown };
+  /** Where progress goes; a terminal (`isTTY`, `columns` as on `process.stderr`) gets a line rewritten in place. */
+  readonly stderr: { write(chunk: string): unknown; readonly isTTY?: boolean; readonly columns?: number };
   /** Aborted when the user asks a long-running command to stop (Ctrl-C); tests abort it themselves. */
   readonly signal?: AbortSignal;
   /** Where answers come from (the demo's approval prompts); absent in tests that answer nothing. */

@@ -6,13 +6,52 @@
  * report.html do); the verdict chart over the runs that saw the whole scope (a run
  * narrowed to a few VPCs is a partial view, not the estate), in time order. Used by the demo's summary and by
  * report.html.
+ *
+ * Folding keeps each VPC's first "before" and last "after", which hides what happened between runs: a VPC
+ * enforced, drifted, then restored reads ENFORCED → ENFORCED. `verdicts` keeps that path.
  */
 import type { RunSummary } from '../functions/domain/run-summary.ts';
+import type { VerdictKind } from '../functions/domain/verdict.ts';
 
 export interface FoldedScope {
   readonly summary: RunSummary;
   /** The runs folded in, oldest first; `summary.runId` lists them too. */
   readonly runIds: readonly string[];
+  /**
+   * Per VPC id, the verdicts it had over the runs, oldest first: each run's "before" and "after", a verdict
+   * repeated back to back kept once (a VPC that drifted between two runs: ENFORCED, DRIFTED, ENFORCED).
+   */
+  readonly verdicts: ReadonlyMap<string, readonly VerdictKind[]>;
+}
+
+/**
+ * The verdicts to show for a VPC: `[before, after]` (`before` null for a VPC the first audit did not see),
+ * or, when its verdicts over the runs went somewhere else in between, the whole path
+ * (`[ENFORCED, DRIFTED, ENFORCED]`, after a `null` for a new VPC).
+ */
+export function shownVerdicts(
+  before: VerdictKind | null,
+  after: VerdictKind,
+  verdicts: readonly VerdictKind[],
+): (VerdictKind | null)[] {
+  const simple = before === null || before === after ? 1 : 2;
+  if (verdicts.length <= simple) return [before, after];
+  return before === null ? [null, ...verdicts] : [...verdicts];
+}
+
+/** Each VPC's verdicts over `runs` (oldest first), repeats back to back collapsed. */
+function verdictPaths(runs: readonly RunSummary[]): Map<string, VerdictKind[]> {
+  const paths = new Map<string, VerdictKind[]>();
+  for (const run of runs) {
+    for (const v of run.vpcs) {
+      const path = paths.get(v.vpcId) ?? [];
+      for (const verdict of [v.before, v.after]) {
+        if (verdict !== null && path.at(-1) !== verdict) path.push(verdict);
+      }
+      paths.set(v.vpcId, path);
+    }
+  }
+  return paths;
 }
 
 export function foldRunsByScope(summaries: readonly RunSummary[]): FoldedScope[] {
@@ -23,8 +62,9 @@ export function foldRunsByScope(summaries: readonly RunSummary[]): FoldedScope[]
   }
   return [...byScope.values()].map((runs) => {
     const runIds = runs.map((r) => r.runId);
+    const verdicts = verdictPaths(runs);
     const [first, ...rest] = runs as [RunSummary, ...RunSummary[]];
-    if (rest.length === 0) return { summary: first, runIds };
+    if (rest.length === 0) return { summary: first, runIds, verdicts };
     const last = runs[runs.length - 1] as RunSummary;
     const vpcs = new Map<string, RunSummary['vpcs'][number]>();
     for (const run of runs) {
@@ -44,6 +84,7 @@ export function foldRunsByScope(summaries: readonly RunSummary[]): FoldedScope[]
     };
     return {
       runIds,
+      verdicts,
       summary: {
         ...last,
         runId: runIds.join(', '),

@@ -5,11 +5,15 @@ import { parseArgs } from 'node:util';
 import type { Approval } from '../../functions/adapters/store/approvals.ts';
 import { parseStoredFinding } from '../../functions/domain/asff.ts';
 import { formatUsd } from '../../functions/domain/notifications.ts';
+import { DEFAULT_ACCOUNT_ID } from '../../sandbox/credentials.ts';
 import { startLocalLoop } from '../../sandbox/loop.ts';
 import { ScenarioError } from '../../sandbox/scenarios/index.ts';
 import type { SecurityHubEmulator } from '../../sandbox/securityhub/emulator.ts';
 import type { SnsEmulator } from '../../sandbox/sns/emulator.ts';
-import { type ApproveMode, type Progress, runSession } from '../demo/session.ts';
+import type { StsEmulator } from '../../sandbox/sts/emulator.ts';
+import { ProgressDisplay } from '../demo/progress.ts';
+import { COMPACT_ABOVE, vpcResults } from '../demo/results.ts';
+import { type ApproveMode, runSession } from '../demo/session.ts';
 import { type DemoSummary, summarise } from '../demo/summary.ts';
 import { CliError, EXIT, type ExitCode, type Io } from '../io.ts';
 import { renderReportHtml } from '../report/html.ts';
@@ -18,8 +22,8 @@ import { EXAMPLE_POLICY_PATH, loadPolicyFile } from './policy.ts';
 export const DEMO_HELP = `Usage: vecguard demo [options]
 
 Runs vecguard's enforcement loop end to end on a local sandbox AWS loaded with a scenario: replays the
-scenario's recorded events (a VPC created while vecguard watches), then a scheduled sweep, and shows each
-approval request. Nothing leaves this machine.
+scenario's recorded events (a VPC created while vecguard watches), then a scheduled sweep of every account
+and Region of the estate, and shows each approval request. Nothing leaves this machine.
 
 Options:
   --scenario NAME     default | large | drift | declarative-policy, or a path to a scenario file (default: default)
@@ -35,33 +39,17 @@ Examples:
   vecguard demo
   vecguard demo --approve all --json
   vecguard demo --scenario drift --approve all
+  vecguard demo --scenario large --approve none      # 2 accounts × 2 Regions × 1000 VPCs
   vecguard demo --dry-run --out /tmp/rehearsal
 `;
 
-const ACCOUNT = '111111111111';
-const REGION = 'us-east-1';
+/**
+ * The hub: the sandbox's default credentials are this account's, as a hub's Lambda role is the hub account's.
+ * A drift event that names no account or Region changes this scope.
+ */
+const HUB = { accountId: DEFAULT_ACCOUNT_ID, region: 'us-east-1' } as const;
 /** Sandbox seconds per real second: a 10-minute enforce transition takes a second. */
 const SPEED = 600;
-
-/** The phases a person follows; Choice, Pass and Wait states are plumbing. */
-const PHASES: Readonly<Record<string, string>> = {
-  Inventory: 'inventory',
-  Audit: 'audit',
-  PublishFindings: 'publish findings',
-  Plan: 'plan',
-  ApplyAuto: 'apply',
-  RequestApproval: 'waiting for approval',
-  ApplyApproved: 'apply approved',
-  PollTransitions: 'waiting for AWS transitions',
-  Report: 'report',
-};
-
-function progressLine(p: Progress, names: ReadonlyMap<string, string>): string | undefined {
-  const phase = PHASES[p.state];
-  if (!phase) return undefined;
-  const where = p.detail ? ` · ${names.get(p.detail) ?? p.detail}` : '';
-  return `  iteration ${p.iteration + 1} · ${phase}${where}`;
-}
 
 function approvalText(a: Approval): string {
   const lines = [
@@ -76,25 +64,6 @@ function approvalText(a: Approval): string {
 function failedText(a: DemoSummary['actions']): string {
   if (a.failed === 0) return '';
   return ` · ${a.failed} FAILED${a.failedAttempts > a.failed ? ` (${a.failedAttempts} attempts)` : ''}`;
-}
-
-function table(summary: DemoSummary): string {
-  const rows = summary.vpcs.map((v) => [
-    v.name,
-    `${v.before ?? '(new)'} → ${v.after}`,
-    String(v.actions.length),
-    // The last line is the most actionable: guidance comes after the reasons.
-    v.remaining.at(-1) ?? (v.exclusions.length ? `exclusions: ${v.exclusions.join(', ')}` : ''),
-  ]);
-  const header = ['VPC', 'verdict before → after', 'actions', 'left, and why'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const widthsCapped = widths.map((w, i) => (i === 3 ? Math.min(w, 90) : w));
-  const fmt = (r: string[]) =>
-    r
-      .map((c, i) => (i === 3 && c.length > 90 ? `${c.slice(0, 89)}…` : c.padEnd(widthsCapped[i] ?? 0)))
-      .join('  ')
-      .trimEnd();
-  return [fmt(header), fmt(widthsCapped.map((w) => '─'.repeat(w))), ...rows.map(fmt)].join('\n');
 }
 
 export async function demoCommand(args: readonly string[], io: Io): Promise<ExitCode> {
@@ -157,18 +126,19 @@ export async function demoCommand(args: readonly string[], io: Io): Promise<Exit
     approve === 'ask' && io.stdin
       ? createInterface({ input: io.stdin, output: status as NodeJS.WritableStream })
       : undefined;
-  let lastLine = '';
-  let prompting = false;
-  const show = (line: string | undefined) => {
-    if (line === undefined || prompting || line === lastLine) return;
-    lastLine = line;
-    if (interactive) status.write(`\r\x1b[2K${line.slice(0, 150)}`);
-    else status.write(`${line}\n`);
-  };
-  const endLine = () => {
-    if (interactive && lastLine) status.write('\n');
-    lastLine = '';
-  };
+  // The status line is rewritten in place only where stderr is a terminal (a pipe or a file gets lines).
+  const display = new ProgressDisplay(status, {
+    interactive: Boolean(status.isTTY),
+    ...(status.columns ? { columns: status.columns } : {}),
+    names,
+  });
+  // One line per answered approval reads well for a handful of VPCs, not for thousands.
+  const estateVpcs = (scenario?.estate.accounts ?? [])
+    .flatMap((a) => a.regions)
+    .reduce((n, r) => n + r.vpcs.length, 0);
+  const approvalLines = approve !== 'ask' && estateVpcs <= COMPACT_ABOVE;
+  if (approve !== 'ask' && !approvalLines)
+    display.say(`${estateVpcs} VPCs: approvals are not listed one by one (they are in notifications.jsonl)`);
 
   let result: Awaited<ReturnType<typeof runSession>>;
   try {
@@ -179,35 +149,26 @@ export async function demoCommand(args: readonly string[], io: Io): Promise<Exit
         // ask: ten real minutes to answer; all: an hour of sandbox time (6 s) for the scripted approver;
         // none: ten minutes of sandbox time (1 s), so that requests time out soon, as they would unanswered.
         approvalTimeoutSeconds: approve === 'ask' ? 600 * SPEED : approve === 'all' ? 3600 : 600,
-        accountId: ACCOUNT,
-        region: REGION,
+        ...HUB,
       },
       {
-        onRunStarted: (runId, label) => {
-          endLine();
-          status.write(`▶ ${label} (${runId})\n`);
-        },
-        onRunFinished: (_runId, label, runStatus) => {
-          endLine();
-          status.write(`${runStatus === 'SUCCEEDED' ? '✔' : '✖'} ${label}: ${runStatus.toLowerCase()}\n`);
-        },
-        onProgress: (p) => show(progressLine(p, names)),
+        onRunsStarted: (batch, runs) => display.runsStarted(batch, runs),
+        onRunFinished: (runId, label, runStatus) => display.runFinished(runId, label, runStatus),
+        onProgress: (p) => display.progress(p),
         onResourceCreated: (id, name) => names.set(id, name),
         ask: rl
           ? async (approval) => {
-              prompting = true;
-              endLine();
+              display.pause();
               status.write(approvalText(approval));
               const answer = (await rl.question('Approve? [y/N] ')).trim().toLowerCase();
-              prompting = false;
+              display.resume();
               return answer === 'y' || answer === 'yes';
             }
           : undefined,
         onApprovalAnswered: (approval, decision) => {
-          if (approve === 'ask') return;
-          endLine();
-          status.write(
-            `  approval ${approval.approvalId} for ${approval.target.name ?? approval.target.id}: ${decision}\n`,
+          if (!approvalLines) return;
+          display.say(
+            `  approval ${approval.approvalId} for ${approval.target.name ?? approval.target.id}: ${decision}`,
           );
         },
       },
@@ -215,14 +176,21 @@ export async function demoCommand(args: readonly string[], io: Io): Promise<Exit
   } finally {
     rl?.close();
   }
-  endLine();
+  display.end();
 
   const sandbox = loop.full.sandbox;
-  // vecguard's own changes: the recorded events replay people's calls with their own credentials.
-  const vecguardKey = sandbox.clientCredentials.accessKeyId;
+  // vecguard's own changes: its credentials and the member roles it assumed with them. The recorded events
+  // replay people's calls with their own credentials.
+  const sts = sandbox.router.service('sts') as StsEmulator;
+  const vecguardKeys = new Set([
+    sandbox.clientCredentials.accessKeyId,
+    ...sts.sessions.filter((s) => s.callerAccountId === HUB.accountId).map((s) => s.accessKeyId),
+  ]);
   const mutatingCalls = sandbox.calls
     .query()
-    .filter((c) => c.service === 'ec2' && c.mutating && !c.dryRun && c.accessKeyId === vecguardKey).length;
+    .filter(
+      (c) => c.service === 'ec2' && c.mutating && !c.dryRun && vecguardKeys.has(c.accessKeyId ?? ''),
+    ).length;
   const summary = summarise({
     scenario: values.scenario,
     dryRun,
@@ -237,7 +205,7 @@ export async function demoCommand(args: readonly string[], io: Io): Promise<Exit
   const hub = sandbox.router.service('securityhub') as SecurityHubEmulator;
   const sns = sandbox.router.service('sns') as SnsEmulator;
   // As vecguard imported them (what Security Hub adds on its side, like Workflow, is left out).
-  const findings = hub.findings(ACCOUNT, REGION).map(parseStoredFinding);
+  const findings = result.scopes.flatMap((s) => hub.findings(s.accountId, s.region).map(parseStoredFinding));
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, 'findings.json'), `${JSON.stringify(findings, null, 2)}\n`);
   writeFileSync(
@@ -267,7 +235,7 @@ export async function demoCommand(args: readonly string[], io: Io): Promise<Exit
   );
   const failed = summary.runs.filter((r) => r.status !== 'SUCCEEDED');
   io.stdout.write(
-    `\n${table(summary)}\n\n${tgws.join('\n')}${tgws.length ? '\n' : ''}` +
+    `\n${vpcResults(summary, join(values.out, 'report.html'))}\n\n${tgws.join('\n')}${tgws.length ? '\n' : ''}` +
       `approvals: ${summary.approvals.requested} requested, ${summary.approvals.approved} approved, ` +
       `${summary.approvals.rejected} rejected, ${summary.approvals.expired} expired · ` +
       `${summary.actions.applied} actions applied${dryRun ? ` (${summary.actions.dryRun} dry-run)` : ''}` +

@@ -2,6 +2,10 @@
  * One demo session: the scenario's recorded events and a scheduled sweep, run through the real loop on the
  * sandbox, with a person (or a script) answering approvals. Knows nothing of the terminal: progress and
  * approval requests go to the callbacks the command passes in.
+ *
+ * The demo plays the organisation: its sweep covers every account × Region of the scenario's estate, one
+ * execution per scope, all started together as an organisation sweep fans out (bench/sweep.ts does the same).
+ * A deployed sweep covers the scopes the policy targets (functions/domain/triggers.ts `sweepTriggers`).
  */
 import type { Approval } from '../../functions/adapters/store/approvals.ts';
 import type { AuditEntry } from '../../functions/adapters/store/audit-log.ts';
@@ -12,17 +16,35 @@ import { applyDriftEvent, eventsOfPhase, replayCloudTrail } from '../../sandbox/
 
 export type ApproveMode = 'ask' | 'all' | 'none';
 
-export interface Progress {
+/** An account + Region: what one execution of the loop covers. */
+export interface Scope {
+  readonly accountId: string;
+  readonly region: string;
+}
+
+/** One execution of the loop, as it was started. */
+export interface StartedRun extends Scope {
   readonly runId: string;
   readonly label: string;
+}
+
+export interface Progress extends StartedRun {
   readonly iteration: number;
+  /** The state the execution entered (a Map iteration's states too). */
   readonly state: string;
+  /** The work group (a VPC or Transit Gateway id) the state is about, inside the Map of groups. */
   readonly detail?: string;
+  /**
+   * This iteration's work groups (a VPC's or a Transit Gateway's actions): how many are done, of how many
+   * Plan made; 0 of 0 until Plan has run.
+   */
+  readonly groups: { readonly done: number; readonly planned: number };
 }
 
 export interface SessionCallbacks {
   onProgress(p: Progress): void;
-  onRunStarted(runId: string, label: string): void;
+  /** Runs started together: one run an event started, or a sweep's one run per scope. */
+  onRunsStarted(batch: string, runs: readonly StartedRun[]): void;
   onRunFinished(runId: string, label: string, status: string): void;
   /** `ask` mode: resolves true to approve, false to reject. */
   ask?(approval: Approval): Promise<boolean>;
@@ -35,11 +57,15 @@ export interface SessionOptions {
   readonly approve: ApproveMode;
   /** Sandbox seconds an approval waits before it counts as rejected. */
   readonly approvalTimeoutSeconds: number;
+  /**
+   * The hub's account and Region: the handlers' own credentials land in this account (no role to assume
+   * there), and a drift event that names no account or Region changes this one.
+   */
   readonly accountId: string;
   readonly region: string;
 }
 
-export interface RunRecord {
+export interface RunRecord extends Scope {
   readonly runId: string;
   readonly label: string;
   readonly status: string;
@@ -51,7 +77,28 @@ export interface RunRecord {
 
 export interface SessionResult {
   readonly runs: readonly RunRecord[];
+  /** Every scope a run covered, in the order first covered. */
+  readonly scopes: readonly Scope[];
+  /** The audit log of every scope, scope after scope. */
   readonly auditLog: readonly AuditEntry[];
+}
+
+/** The role the hub assumes in a member account; infra/member-stack.ts's default name. */
+const MEMBER_ROLE_NAME = 'vecguard-member';
+
+/**
+ * The scopes the demo's sweep covers: every account × Region of the scenario's estate, in the order the
+ * scenario lists them (the hub's own scope when the estate lists none).
+ */
+export function estateScopes(loop: LocalLoop, hub: Scope): Scope[] {
+  const accounts = loop.full.scenario?.estate.accounts ?? [];
+  const scopes = accounts.flatMap((a) => a.regions.map((r) => ({ accountId: a.id, region: r.name })));
+  return scopes.length > 0 ? scopes : [{ accountId: hub.accountId, region: hub.region }];
+}
+
+/** As on-event starts runs: the member role in another account, the hub's own credentials in its own. */
+function roleArnFor(accountId: string, hub: Scope): string | null {
+  return accountId === hub.accountId ? null : `arn:aws:iam::${accountId}:role/${MEMBER_ROLE_NAME}`;
 }
 
 /** Answers approvals as they appear, one at a time, for as long as `active` says. */
@@ -90,26 +137,38 @@ function startApprover(loop: LocalLoop, options: SessionOptions, callbacks: Sess
   };
 }
 
-function watchProgress(
-  loop: LocalLoop,
-  runs: Map<string, { runId: string; label: string }>,
-  callbacks: SessionCallbacks,
-) {
+/** Each execution's iteration and work groups, from the states it enters and Plan's output. */
+function watchProgress(loop: LocalLoop, runs: Map<string, StartedRun>, callbacks: SessionCallbacks) {
   const iteration = new Map<string, number>();
+  const groups = new Map<string, { done: number; planned: number }>();
   return loop.stepFunctions.runner.onEvent((event) => {
     const run = runs.get(event.executionArn);
-    if (!run || !event.stateName || !event.type.endsWith('Entered')) return;
+    if (!run || !event.stateName) return;
+    if (event.type === 'TaskStateExited' && event.stateName === 'Plan') {
+      // Plan's result (the state's ResultPath, $.plan) says how many groups this iteration has.
+      const planned = (event.output as { plan?: { groups?: number } } | undefined)?.plan?.groups;
+      groups.set(event.executionArn, { done: 0, planned: typeof planned === 'number' ? planned : 0 });
+      return;
+    }
+    if (!event.type.endsWith('Entered')) return;
     const input = event.input as
       | { iteration?: { n?: number } | number; group?: { groupId?: string } }
       | undefined;
     const n = typeof input?.iteration === 'number' ? input.iteration : input?.iteration?.n;
-    if (typeof n === 'number') iteration.set(event.executionArn, n);
+    if (typeof n === 'number' && n !== iteration.get(event.executionArn)) {
+      iteration.set(event.executionArn, n);
+      groups.delete(event.executionArn);
+    }
+    const counted = groups.get(event.executionArn) ?? { done: 0, planned: 0 };
+    // Every group's branch ends in GroupDone, approved, rejected or with nothing to ask.
+    if (event.stateName === 'GroupDone') counted.done += 1;
+    groups.set(event.executionArn, counted);
     callbacks.onProgress({
-      runId: run.runId,
-      label: run.label,
+      ...run,
       iteration: iteration.get(event.executionArn) ?? 0,
       state: event.stateName,
       ...(input?.group?.groupId ? { detail: input.group.groupId } : {}),
+      groups: { ...counted },
     });
   });
 }
@@ -120,38 +179,60 @@ export async function runSession(
   callbacks: SessionCallbacks,
 ): Promise<SessionResult> {
   const events = loop.full.scenario?.events ?? [];
-  const runs = new Map<string, { runId: string; label: string }>();
+  const hub: Scope = { accountId: options.accountId, region: options.region };
+  const runs = new Map<string, StartedRun>();
   const records: RunRecord[] = [];
   const stopApprover = startApprover(loop, options, callbacks);
   const stopWatching = watchProgress(loop, runs, callbacks);
   const defaults = { account: options.accountId, region: options.region };
 
-  const runOnce = async (label: string, start: Parameters<LocalLoop['start']>[0]) => {
-    const { executionArn, runId } = await loop.start({
-      ...start,
-      approvalTimeoutSeconds: options.approvalTimeoutSeconds,
-    });
-    runs.set(executionArn, { runId, label });
-    callbacks.onRunStarted(runId, label);
-    const result = await loop.wait(executionArn, 10 * 60_000);
-    callbacks.onRunFinished(runId, label, result.status);
-    const scope = {
-      runId,
-      accountId: start?.accountId ?? options.accountId,
-      region: start?.region ?? options.region,
-    };
-    const summary =
-      result.status === 'SUCCEEDED' ? await loop.blobs.getBlob<RunSummary>(scope, 'report', 0) : undefined;
-    const approvals = await loop.approvals.listForRun(runId, scope);
-    records.push({
-      runId,
+  /** Starts one run per entry together, waits for them all, and records them in the order given. */
+  const runBatch = async (
+    batch: string,
+    starts: readonly (Scope & { label: string; runId?: string; vpcIds?: readonly string[] | null })[],
+  ) => {
+    const started = await Promise.all(
+      starts.map(async ({ label, ...start }) => {
+        const { executionArn, runId } = await loop.start({
+          ...start,
+          roleArn: roleArnFor(start.accountId, hub),
+          approvalTimeoutSeconds: options.approvalTimeoutSeconds,
+        });
+        const run: StartedRun = { runId, label, accountId: start.accountId, region: start.region };
+        runs.set(executionArn, run);
+        return { executionArn, run };
+      }),
+    );
+    callbacks.onRunsStarted(
+      batch,
+      started.map((s) => s.run),
+    );
+    const finished = await Promise.all(
+      started.map(async ({ executionArn, run }) => {
+        const result = await loop.wait(executionArn, 10 * 60_000);
+        callbacks.onRunFinished(run.runId, run.label, result.status);
+        const summary =
+          result.status === 'SUCCEEDED' ? await loop.blobs.getBlob<RunSummary>(run, 'report', 0) : undefined;
+        const approvals = await loop.approvals.listForRun(run.runId, run);
+        return {
+          ...run,
+          status: result.status,
+          ...(result.error ? { error: result.error } : {}),
+          ...(result.cause ? { cause: result.cause } : {}),
+          ...(summary ? { summary } : {}),
+          approvals,
+        };
+      }),
+    );
+    records.push(...finished);
+  };
+  /** A sweep: one run per scope of the estate, labelled with its scope when there are several. */
+  const sweep = (label: string) => {
+    const scopes = estateScopes(loop, hub);
+    return runBatch(
       label,
-      status: result.status,
-      ...(result.error ? { error: result.error } : {}),
-      ...(result.cause ? { cause: result.cause } : {}),
-      ...(summary ? { summary } : {}),
-      approvals,
-    });
+      scopes.map((s) => ({ ...s, label: scopes.length > 1 ? `${label} ${s.accountId}/${s.region}` : label })),
+    );
   };
 
   try {
@@ -164,25 +245,34 @@ export async function runSession(
       if (created) callbacks.onResourceCreated?.(created, recorded.vpc.name);
       const decision = classifyEvent(delivered);
       if (decision.kind !== 'run') continue;
+      const label = `${delivered.detail.eventName} by ${recorded.userIdentityArn.split('/').pop()}`;
       for (const trigger of decision.triggers) {
-        await runOnce(`${delivered.detail.eventName} by ${recorded.userIdentityArn.split('/').pop()}`, {
-          runId: runIdOf(trigger),
-          accountId: trigger.accountId,
-          region: trigger.region,
-          vpcIds: trigger.vpcIds,
-        });
+        await runBatch(label, [
+          {
+            label,
+            runId: runIdOf(trigger),
+            accountId: trigger.accountId,
+            region: trigger.region,
+            vpcIds: trigger.vpcIds,
+          },
+        ]);
       }
     }
-    await runOnce('scheduled sweep', {});
+    await sweep('scheduled sweep');
     const drift = eventsOfPhase(events, 'after-sweep').drift;
     if (drift.length > 0) {
       for (const event of drift) applyDriftEvent(loop.full.sandbox, event, defaults);
-      await runOnce('sweep after drift', {});
+      await sweep('sweep after drift');
     }
   } finally {
     stopWatching();
     await stopApprover();
   }
-  const auditLog = await loop.auditLog.listAuditEntries(options.accountId, options.region);
-  return { runs: records, auditLog };
+  const scopes = new Map<string, Scope>();
+  for (const r of records)
+    scopes.set(`${r.accountId}/${r.region}`, { accountId: r.accountId, region: r.region });
+  const auditLog: AuditEntry[] = [];
+  for (const s of scopes.values())
+    auditLog.push(...(await loop.auditLog.listAuditEntries(s.accountId, s.region)));
+  return { runs: records, scopes: [...scopes.values()], auditLog };
 }

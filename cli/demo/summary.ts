@@ -12,8 +12,16 @@ import type { RunRecord } from './session.ts';
 export interface DemoVpc {
   readonly name: string;
   readonly vpcId: string;
+  /** The scope the VPC is in: names repeat across accounts and Regions. */
+  readonly accountId: string;
+  readonly region: string;
   readonly before: VerdictKind | null;
   readonly after: VerdictKind;
+  /**
+   * The verdicts it had over the session's runs, oldest first, a verdict repeated back to back kept once:
+   * `[before, after]` unless something happened between runs (drift: ENFORCED, DRIFTED, ENFORCED).
+   */
+  readonly verdicts: readonly VerdictKind[];
   /** Exclusions enabled at the end. */
   readonly exclusions: readonly string[];
   /** Actions applied (outcome `applied`), in order, in words. */
@@ -56,20 +64,22 @@ export function summarise(input: {
   seconds: number;
 }): DemoSummary {
   const scopes = foldRunsByScope(input.runs.flatMap((r) => (r.summary ? [r.summary] : [])));
-  const vpcs = scopes.flatMap(({ summary }) =>
+  const vpcs = scopes.flatMap(({ summary, verdicts }) =>
     summary.vpcs.map(
       (v): DemoVpc => ({
         name: v.name,
         vpcId: v.vpcId,
+        accountId: summary.accountId,
+        region: summary.region,
         before: v.before,
         after: v.after,
+        verdicts: verdicts.get(v.vpcId) ?? [v.after],
         exclusions: v.exclusions,
         actions: v.actions.filter((a) => a.outcome === 'applied').map((a) => a.summary),
         remaining: v.remaining,
       }),
     ),
   );
-  const last = [...input.runs].reverse().find((r) => r.summary)?.summary;
   const approvals = input.runs.flatMap((r) => r.approvals);
   const counts = countActionOutcomes(input.auditLog);
   return {
@@ -82,8 +92,13 @@ export function summarise(input: {
       status: r.status,
       ...(r.error ? { error: r.error } : {}),
     })),
-    vpcs: vpcs.sort((a, b) => a.name.localeCompare(b.name)),
-    transitGateways: last?.transitGateways ?? [],
+    vpcs: vpcs.sort(
+      (a, b) =>
+        a.name.localeCompare(b.name) ||
+        a.accountId.localeCompare(b.accountId) ||
+        a.region.localeCompare(b.region),
+    ),
+    transitGateways: scopes.flatMap((s) => s.summary.transitGateways),
     approvals: {
       requested: approvals.length,
       approved: approvals.filter((a) => a.status === 'approved').length,

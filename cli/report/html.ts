@@ -15,7 +15,7 @@ import { BLOCKER_GUIDANCE } from '../../functions/domain/blockers.ts';
 import { formatUsd } from '../../functions/domain/notifications.ts';
 import { countActionOutcomes, type RunSummary } from '../../functions/domain/run-summary.ts';
 import { COMPLIANT_VERDICTS, type VerdictKind } from '../../functions/domain/verdict.ts';
-import { foldRunsByScope } from '../runs.ts';
+import { foldRunsByScope, shownVerdicts } from '../runs.ts';
 import { mergeVerdictSeries, VERDICT_STYLE, VERDICTS_BY_RANK, verdictChartSvg } from './chart.ts';
 
 export interface ReportInput {
@@ -41,6 +41,8 @@ type SummaryAction = SummaryVpc['actions'][number];
 interface ReportVpc extends SummaryVpc {
   readonly accountId: string;
   readonly region: string;
+  /** Its verdicts over the runs, oldest first (cli/runs.ts). */
+  readonly verdicts: readonly VerdictKind[];
 }
 
 interface JourneyStep {
@@ -53,6 +55,8 @@ export const CONTENT_SECURITY_POLICY = "default-src 'none'; style-src 'unsafe-in
 
 /** VPCs up to this many get their journey and blockers open; above it, closed `<details>` keep it short. */
 const OPEN_DETAILS_UP_TO = 12;
+/** Above this many VPCs in several scopes, the estate is one collapsed table per account + Region. */
+const GROUP_SCOPES_ABOVE = 200;
 
 /** HTML-escapes text and attribute values (both quote kinds, so it is safe in either). */
 export function esc(value: unknown): string {
@@ -77,6 +81,10 @@ function verdictBadge(verdict: VerdictKind | null): string {
   if (verdict === null) return badge('none', 'new', 'not in the first audit of the run');
   return badge(`v-${verdict}`, verdict, VERDICT_STYLE[verdict].label);
 }
+
+/** Before → after as badges, or the whole path when the VPC went elsewhere between runs (drift). */
+const verdictPath = (v: ReportVpc) =>
+  shownVerdicts(v.before, v.after, v.verdicts).map(verdictBadge).join('<span class="arrow">→</span>');
 
 const named = (name: string | undefined, id: string) =>
   name && name !== id ? `<strong>${esc(name)}</strong> <code>${esc(id)}</code>` : `<code>${esc(id)}</code>`;
@@ -263,8 +271,13 @@ export function renderReportHtml(input: ReportInput): string {
     .sort((a, b) => a.at.localeCompare(b.at));
   const multiScope = summaries.length > 1;
 
-  const vpcs: ReportVpc[] = summaries.flatMap((s) =>
-    s.vpcs.map((v) => ({ ...v, accountId: s.accountId, region: s.region })),
+  const vpcs: ReportVpc[] = folded.flatMap(({ summary: s, verdicts }) =>
+    s.vpcs.map((v) => ({
+      ...v,
+      accountId: s.accountId,
+      region: s.region,
+      verdicts: verdicts.get(v.vpcId) ?? [],
+    })),
   );
   const stepsByVpc = new Map<string, JourneyStep[]>();
   const unmatched: AuditEntry[] = [];
@@ -277,6 +290,9 @@ export function renderReportHtml(input: ReportInput): string {
     for (const [id, steps] of j.byVpc) stepsByVpc.set(`${s.accountId}/${s.region}/${id}`, steps);
     unmatched.push(...j.unmatched);
   }
+  /** Names repeat across accounts and Regions: with several, each VPC says where it is. */
+  const whereOf = (v: ReportVpc) =>
+    multiScope ? ` <span class="step-meta">${esc(v.accountId)} ${esc(v.region)}</span>` : '';
   const stepsOf = (v: ReportVpc) => stepsByVpc.get(`${v.accountId}/${v.region}/${v.vpcId}`) ?? [];
   const tgwIds = new Set(summaries.flatMap((s) => s.transitGateways.map((t) => t.id)));
   const otherEntries = unmatched.filter((e) => !tgwIds.has(e.resourceId));
@@ -348,15 +364,32 @@ ${input.scenario?.description ? `<p>${esc(input.scenario.description)}</p>` : ''
 ${points.length > 0 ? verdictChartSvg(points) : '<p class="empty">No audit ran.</p>'}
 </section>`;
 
-  const estateRows = [...vpcs].sort(byAttention).map((v) => {
+  // Several scopes and many VPCs: one table per scope, each collapsed under its counts, so the page opens on
+  // where each account and Region stands and still holds every VPC.
+  const groupByScope = multiScope && vpcs.length > GROUP_SCOPES_ABOVE;
+  const scopeColumn = multiScope && !groupByScope;
+  const estateRow = (v: ReportVpc) => {
     const finding = findingByResource.get(v.vpcId);
     const appliedCount = stepsOf(v).filter((s) => s.action.outcome === costOutcome).length;
-    return `<tr data-vpc-id="${esc(v.vpcId)}"><td>${esc(v.name)}</td><td><code>${esc(v.vpcId)}</code></td>${multiScope ? `<td>${esc(v.accountId)} ${esc(v.region)}</td>` : ''}<td>${verdictBadge(v.before)}<span class="arrow">→</span>${verdictBadge(v.after)}</td><td>${v.exclusions.length > 0 ? v.exclusions.map((x) => `<code>${esc(x)}</code>`).join(' ') : '<span class="empty">none</span>'}</td><td class="num">${appliedCount}</td><td>${finding?.Compliance ? badge(`c-${finding.Compliance.Status}`, finding.Compliance.Status, finding.Title) : '—'}</td></tr>`;
-  });
+    return `<tr data-vpc-id="${esc(v.vpcId)}"><td>${esc(v.name)}</td><td><code>${esc(v.vpcId)}</code></td>${scopeColumn ? `<td>${esc(v.accountId)} ${esc(v.region)}</td>` : ''}<td>${verdictPath(v)}</td><td>${v.exclusions.length > 0 ? v.exclusions.map((x) => `<code>${esc(x)}</code>`).join(' ') : '<span class="empty">none</span>'}</td><td class="num">${appliedCount}</td><td>${finding?.Compliance ? badge(`c-${finding.Compliance.Status}`, finding.Compliance.Status, finding.Title) : '—'}</td></tr>`;
+  };
+  const estateTable = (rows: readonly ReportVpc[]) =>
+    `<table><thead><tr><th>Name</th><th>VPC</th>${scopeColumn ? '<th>Account · Region</th>' : ''}<th>Before → after</th><th>Exclusions (end)</th><th class="num">${input.dryRun ? 'Planned' : 'Applied'}</th><th>Finding</th></tr></thead>
+<tbody>${[...rows].sort(byAttention).map(estateRow).join('\n')}</tbody></table>`;
+  const scopeGroup = (s: RunSummary) => {
+    const of = vpcs.filter((v) => v.accountId === s.accountId && v.region === s.region);
+    const after = new Map<VerdictKind, number>();
+    for (const v of of) after.set(v.after, (after.get(v.after) ?? 0) + 1);
+    const counts = VERDICTS_BY_RANK.filter((k) => after.has(k))
+      .reverse()
+      .map((k) => `${verdictBadge(k)} ${after.get(k)}`)
+      .join(' ');
+    const needing = of.filter((v) => v.remaining.length > 0 || v.blockers.length > 0).length;
+    return `<details class="scope" data-scope="${esc(s.accountId)}/${esc(s.region)}"><summary><strong>${esc(s.accountId)} ${esc(s.region)}</strong> · ${plural(of.length, 'VPC')} · enforced ${of.filter((v) => isEnforced(v.before)).length} → ${of.filter((v) => isEnforced(v.after)).length} · ${needing} need attention · ${counts}</summary><div class="body">${estateTable(of)}</div></details>`;
+  };
   const estate = `<section id="estate"><h2>Estate</h2>
-<p class="lede">Every VPC's verdict at the start of the run and at the end, the exclusions enabled at the end, and its Security Hub finding. VPCs that need attention first.</p>
-<table><thead><tr><th>Name</th><th>VPC</th>${multiScope ? '<th>Account · Region</th>' : ''}<th>Before → after</th><th>Exclusions (end)</th><th class="num">${input.dryRun ? 'Planned' : 'Applied'}</th><th>Finding</th></tr></thead>
-<tbody>${estateRows.join('\n')}</tbody></table></section>`;
+<p class="lede">Every VPC's verdict at the start of the run and at the end, the exclusions enabled at the end, and its Security Hub finding. VPCs that need attention first.${groupByScope ? ' One table per account and Region: open one to see its VPCs.' : ''}</p>
+${groupByScope ? summaries.map(scopeGroup).join('\n') : estateTable(vpcs)}</section>`;
 
   /** Approvals of a target that ended without applying anything: part of its journey too. */
   const declinedFor = (targetId: string) =>
@@ -395,7 +428,7 @@ ${points.length > 0 ? verdictChartSvg(points) : '<p class="empty">No audit ran.<
         declined > 0 ? `${declined} not approved` : '',
       ].filter(Boolean);
       return (
-        `<details class="journey"${open} data-vpc-id="${esc(v.vpcId)}"><summary>${named(v.name, v.vpcId)} ${verdictBadge(v.before)}<span class="arrow">→</span>${verdictBadge(v.after)} · ${counts.join(' · ')}</summary>` +
+        `<details class="journey"${open} data-vpc-id="${esc(v.vpcId)}"><summary>${named(v.name, v.vpcId)}${whereOf(v)} ${verdictPath(v)} · ${counts.join(' · ')}</summary>` +
         `<div class="body"><ol class="steps">${items.map((i) => i.html).join('')}</ol></div></details>`
       );
     });
@@ -428,7 +461,7 @@ ${untouched.length > 0 ? `<details><summary>No action on ${plural(untouched.leng
     );
   const blockerCards = attention.map(
     (v) =>
-      `<details class="blocker"${open} data-vpc-id="${esc(v.vpcId)}"><summary>${named(v.name, v.vpcId)} ${verdictBadge(v.after)}${v.blockers.length > 0 ? ` · ${plural(v.blockers.length, 'blocker')}` : ''}</summary><div class="body">` +
+      `<details class="blocker"${open} data-vpc-id="${esc(v.vpcId)}"><summary>${named(v.name, v.vpcId)}${whereOf(v)} ${verdictBadge(v.after)}${v.blockers.length > 0 ? ` · ${plural(v.blockers.length, 'blocker')}` : ''}</summary><div class="body">` +
       (v.blockers.length > 0
         ? `<ul class="tight">${v.blockers.map((b) => `<li><code>${esc(b.id)}</code> ${badge('o-bad', b.kind)}${b.guidance ? `<div class="guidance">${esc(b.guidance)}</div>` : ''}</li>`).join('')}</ul>`
         : '') +

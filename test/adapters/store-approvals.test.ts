@@ -1,3 +1,4 @@
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApprovalInput, ApprovalStore, approvalIdFor } from '#adapters/store/approvals.ts';
 import {
@@ -134,6 +135,31 @@ describe('ApprovalStore against the sandbox DynamoDB', () => {
     await expect(
       approvals.decide(input.approvalId, { approved: true, approver: ALICE, now: BEFORE_EXPIRY }),
     ).rejects.toBeInstanceOf(ApprovalAlreadyDecidedError);
+  });
+
+  it('closes an approval stored just after its task timed out: between the close and the re-read', async () => {
+    const input = request();
+    // RequestApproval stores the approval after RecordRejection's update found nothing, before its re-read.
+    let raced = false;
+    const racing = new ApprovalStore({
+      ...h.table,
+      client: {
+        send: async (command: Parameters<typeof h.table.client.send>[0]) => {
+          const sent = h.table.client.send(command);
+          if (raced || !(command instanceof UpdateCommand)) return sent;
+          raced = true;
+          const failure = await sent.then(
+            () => undefined,
+            (e: unknown) => e,
+          );
+          await approvals.createApproval(input);
+          throw failure;
+        },
+      } as typeof h.table.client,
+    });
+    expect(await racing.closeTimedOut(input.approvalId, BEFORE_EXPIRY)).toMatchObject({ status: 'expired' });
+    expect(raced).toBe(true);
+    expect((await approvals.getApproval(input.approvalId))?.status).toBe('expired');
   });
 
   it('lists every approval of a run, whatever its status, in that scope only', async () => {

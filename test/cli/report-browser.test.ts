@@ -113,4 +113,20 @@ describe.skipIf(!CHROMIUM && !process.env.CI)('report.html in headless Chromium'
     for (const kind of kindsPresent(big.summaries[0]?.verdictsPerIteration ?? []))
       expect(hasSolidSquare(png, rgb(VERDICT_STYLE[kind].colour), 24), `a ${kind} bar`).toBe(true);
   });
+
+  it('draws an organisation sweep, 4 accounts × Regions of 1,000 VPCs each, chart first', async () => {
+    const big = estateOf(1000);
+    const [one] = big.summaries;
+    if (!one) throw new Error('no summary');
+    const summaries = ['200000000001', '200000000002'].flatMap((accountId) =>
+      ['us-east-1', 'eu-west-1'].map((region) => ({ ...one, accountId, region })),
+    );
+    const html = renderReportHtml({ ...big, summaries });
+    expect(html.match(/<tr data-vpc-id=/g)).toHaveLength(4000);
+    const file = await screenshot(html, 'report-4x1000', 1400);
+    const png = decodePng(readFileSync(file));
+    expect(coloursIn(png, 0, 0, png.width, png.height).size).toBeGreaterThan(200);
+    for (const kind of kindsPresent(mergeVerdictSeries(summaries.map((s) => s.verdictsPerIteration))))
+      expect(hasSolidSquare(png, rgb(VERDICT_STYLE[kind].colour), 24), `a ${kind} bar`).toBe(true);
+  });
 });

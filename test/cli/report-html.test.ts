@@ -222,6 +222,42 @@ describe('report.html at the two ends of the scale', () => {
     expect(journeys.match(/<code>disable-exclusion<\/code>/g)).toHaveLength(2);
   });
 
+  it('holds 4 scopes of 250 VPCs as one collapsed table per account and Region, every VPC in them', () => {
+    const big = estateOf(250);
+    const [one] = big.summaries;
+    if (!one) throw new Error('no summary');
+    const scopes = ['111111111111', '222222222222'].flatMap((accountId) =>
+      ['us-east-1', 'eu-west-1'].map((region) => ({ accountId, region })),
+    );
+    const page = renderReportHtml({ ...big, summaries: scopes.map((s) => ({ ...one, ...s })) });
+    const estate = element(page, 'section', 'id', 'estate');
+    const groups = [...estate.matchAll(/<details class="scope" data-scope="([^"]+)">/g)].map((m) => m[1]);
+    expect(groups).toEqual(scopes.map((s) => `${s.accountId}/${s.region}`));
+    expect(estate.match(/<tr data-vpc-id=/g)).toHaveLength(1000);
+    for (const scope of groups) {
+      const group = element(estate, 'details', 'data-scope', scope ?? '');
+      expect(group.match(/<tr data-vpc-id=/g)).toHaveLength(250);
+      expect(group).toMatch(/<summary><strong>\d+ [a-z]+-[a-z]+-\d<\/strong> · 250 VPCs · enforced /);
+    }
+    // Inside a scope's table the scope goes without saying.
+    expect(estate).not.toContain('<th>Account · Region</th>');
+    expect(page).toContain('of 1000 VPCs;');
+  });
+
+  it('shows the drift a later run found between "before" and "after"', () => {
+    const payments = vpc('payments');
+    const later = {
+      ...summary,
+      runId: 'run-later',
+      startedAt: '2099-01-01T00:00:00.000Z',
+      vpcs: [{ ...payments, before: 'DRIFTED' as const, after: 'ENFORCED' as const, actions: [] }],
+    };
+    const page = renderReportHtml({ ...run, summaries: [summary, later] });
+    const row = element(element(page, 'section', 'id', 'estate'), 'tr', 'data-vpc-id', payments.vpcId);
+    const shown = [...row.matchAll(/class="badge v-(\w+)"/g)].map((m) => m[1]);
+    expect(shown).toEqual(['READY_TO_ENFORCE', 'ENFORCED', 'DRIFTED', 'ENFORCED']);
+  });
+
   it('says a dry run changed nothing and prices what it would have applied', () => {
     const page = renderReportHtml({
       ...run,

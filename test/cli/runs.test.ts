@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { foldRunsByScope } from '../../cli/runs.ts';
+import { foldRunsByScope, shownVerdicts } from '../../cli/runs.ts';
 import type { RunSummary } from '../../functions/domain/run-summary.ts';
 
 type Vpc = RunSummary['vpcs'][number];
@@ -71,5 +71,42 @@ describe('folding runs of one scope', () => {
     const folded = foldRunsByScope([sweep, other]);
     expect(folded.map((f) => f.summary.region).sort()).toEqual(['eu-west-1', 'us-east-1']);
     expect(folded.find((f) => f.summary.region === 'eu-west-1')?.summary).toBe(other);
+  });
+});
+
+describe("a VPC's verdicts over the runs", () => {
+  it('keeps a drift between two sweeps that first "before" and last "after" hide', () => {
+    const first = run('run-1', '2026-11-24T01:00:00Z', [
+      vpc('vpc-orders', 'ENFORCED', 'ENFORCED'),
+      vpc('vpc-search', 'ENFORCED', 'ENFORCED'),
+    ]);
+    const second = run('run-2', '2026-11-24T02:00:00Z', [
+      vpc('vpc-orders', 'DRIFTED', 'ENFORCED', ['switch back to enforce']),
+      vpc('vpc-search', 'ENFORCED', 'ENFORCED'),
+    ]);
+    const [scope] = foldRunsByScope([second, first]);
+    const orders = scope?.summary.vpcs.find((v) => v.vpcId === 'vpc-orders');
+    expect([orders?.before, orders?.after]).toEqual(['ENFORCED', 'ENFORCED']);
+    expect(scope?.verdicts.get('vpc-orders')).toEqual(['ENFORCED', 'DRIFTED', 'ENFORCED']);
+    expect(scope?.verdicts.get('vpc-search')).toEqual(['ENFORCED']);
+  });
+
+  it('shows before → after unless the path went elsewhere between them', () => {
+    expect(shownVerdicts('READY_TO_ENFORCE', 'ENFORCED', ['READY_TO_ENFORCE', 'ENFORCED'])).toEqual([
+      'READY_TO_ENFORCE',
+      'ENFORCED',
+    ]);
+    expect(shownVerdicts('EXEMPT', 'EXEMPT', ['EXEMPT'])).toEqual(['EXEMPT', 'EXEMPT']);
+    expect(shownVerdicts('ENFORCED', 'ENFORCED', ['ENFORCED', 'DRIFTED', 'ENFORCED'])).toEqual([
+      'ENFORCED',
+      'DRIFTED',
+      'ENFORCED',
+    ]);
+    expect(shownVerdicts(null, 'ENFORCED', ['ENFORCED'])).toEqual([null, 'ENFORCED']);
+    expect(shownVerdicts(null, 'ENFORCED', ['UNMONITORED', 'ENFORCED'])).toEqual([
+      null,
+      'UNMONITORED',
+      'ENFORCED',
+    ]);
   });
 });

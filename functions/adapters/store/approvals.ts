@@ -301,30 +301,41 @@ export class ApprovalStore {
         : when === 'expired'
           ? '#expiresAt <= :now'
           : 'attribute_exists(#expiresAt)';
-    try {
-      const { Attributes } = (await this.table.client.send(
-        new UpdateCommand({
-          TableName: this.table.tableName,
-          Key: { pk: keys.approval(approvalId), sk: keys.approvalSk },
-          UpdateExpression: `SET ${sets.join(', ')}`,
-          ConditionExpression: `attribute_exists(pk) AND #status = :pending AND ${expiry}`,
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
-          ReturnValues: 'ALL_NEW',
-        }),
-      )) as UpdateCommandOutput;
-      return parseApproval(Attributes ?? {});
-    } catch (error) {
-      if (!isConditionalCheckFailed(error)) throw toCallError(error, 'UpdateItem');
+    // 'any-time' asks nothing of the time, so a pending approval fails its condition only by not existing when
+    // the update ran: created since (RequestApproval storing it as its task timed out), it is tried again.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const { Attributes } = (await this.table.client.send(
+          new UpdateCommand({
+            TableName: this.table.tableName,
+            Key: { pk: keys.approval(approvalId), sk: keys.approvalSk },
+            UpdateExpression: `SET ${sets.join(', ')}`,
+            ConditionExpression: `attribute_exists(pk) AND #status = :pending AND ${expiry}`,
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: values,
+            ReturnValues: 'ALL_NEW',
+          }),
+        )) as UpdateCommandOutput;
+        return parseApproval(Attributes ?? {});
+      } catch (error) {
+        if (!isConditionalCheckFailed(error)) throw toCallError(error, 'UpdateItem');
+      }
+      // Why the condition failed decides the error a person reads.
+      const current = await this.getApproval(approvalId);
+      if (current === undefined) throw new ApprovalNotFoundError(approvalId);
+      if (current.status !== 'pending') {
+        throw new ApprovalAlreadyDecidedError(
+          approvalId,
+          current.status,
+          current.decidedBy,
+          current.decidedAt,
+        );
+      }
+      if (when === 'not-expired') throw new ApprovalExpiredError(approvalId, current.expiresAt);
+      if (when === 'expired')
+        throw new RangeError(`approval ${approvalId} does not expire until ${current.expiresAt}`);
+      if (attempt >= 2) throw new Error(`approval ${approvalId} is pending but could not be closed`);
     }
-    // Why the condition failed decides the error a person reads.
-    const current = await this.getApproval(approvalId);
-    if (current === undefined) throw new ApprovalNotFoundError(approvalId);
-    if (current.status !== 'pending') {
-      throw new ApprovalAlreadyDecidedError(approvalId, current.status, current.decidedBy, current.decidedAt);
-    }
-    if (when === 'not-expired') throw new ApprovalExpiredError(approvalId, current.expiresAt);
-    throw new RangeError(`approval ${approvalId} does not expire until ${current.expiresAt}`);
   }
 }
 
