@@ -49,7 +49,7 @@ export interface LocalLoopOptions {
   /**
    * With `throttle`: EC2's buckets refill this many times faster than EC2's documented rates, in real time
    * whatever `speed` is, and the handlers' client-side limiter is sized with the same factor (benchmarks use
-   * it to keep a large sweep short). Absent: the buckets refill on the sandbox clock (× `speed`).
+   * it to keep a large sweep short). Absent: the buckets and the limiter go by the sandbox clock (× `speed`).
    */
   readonly throttleSpeed?: number;
   readonly port?: number;
@@ -140,8 +140,10 @@ export async function startLocalLoop(options: LocalLoopOptions): Promise<LocalLo
     POWERTOOLS_TRACE_ENABLED: 'false',
     ...(options.dryRun === undefined ? {} : { VECGUARD_DRY_RUN: String(options.dryRun) }),
   });
-  if (options.throttleSpeed === undefined) delete process.env.VECGUARD_EC2_RATE_SCALE;
-  else process.env.VECGUARD_EC2_RATE_SCALE = String(options.throttleSpeed);
+  // The handlers' limiter paces EC2 calls at the rate the sandbox's buckets refill: throttleSpeed × EC2's in
+  // real time, or EC2's on the sandbox clock. Unscaled, a 1,000-VPC scope would take EC2's real 45 s to read
+  // while everything else runs `speed` times faster.
+  process.env.VECGUARD_EC2_RATE_SCALE = String(options.throttleSpeed ?? speed);
   const clientConfig = {
     endpoint: sandbox.url,
     region: sandbox.region,

@@ -109,7 +109,8 @@ export async function report(input: StepInput & { iterations: number }, d: Deps)
     final: { audit: final, snapshot: finalSnapshot, fresh: final !== last },
     plans,
     attempts,
-    approvals: await d.approvals.listForRun(scope.runId, scope),
+    // The run ends here: an approval still pending can no longer be answered, so it is closed as expired.
+    approvals: (await d.approvals.closeUnansweredOfRun(scope.runId, scope, d.now())).approvals,
     findings,
   };
   const summary = summariseRun(record);

@@ -176,6 +176,41 @@ describe('ApprovalStore against the sandbox DynamoDB', () => {
     ).toEqual([]);
   });
 
+  it('at the end of a run its unanswered approvals are closed as expired; answers and other runs stand', async () => {
+    // An account of its own, so that what stays pending here is not listed by the other tests.
+    const runId = 'run-ending';
+    const scope = { accountId: '333333333333', region: 'us-east-1' };
+    const answered = request({ runId, ...scope });
+    const unanswered = request({ runId, ...scope });
+    const elsewhere = request({ runId, ...scope, region: 'ap-south-1' });
+    const otherRun = request({ ...scope, runId: 'run-still-going' });
+    for (const r of [answered, unanswered, elsewhere, otherRun]) await approvals.createApproval(r);
+    await approvals.decide(answered.approvalId, { approved: false, approver: BOB, now: BEFORE_EXPIRY });
+
+    const { approvals: ofRun, closedIds } = await approvals.closeUnansweredOfRun(runId, scope, BEFORE_EXPIRY);
+
+    expect(closedIds).toEqual([unanswered.approvalId]);
+    expect(ofRun.map((a) => [a.approvalId, a.status]).sort()).toEqual(
+      [
+        [answered.approvalId, 'rejected'],
+        [unanswered.approvalId, 'expired'],
+      ].sort(),
+    );
+    expect(await approvals.getApproval(unanswered.approvalId)).toMatchObject({
+      status: 'expired',
+      decidedBy: 'vecguard',
+      reason: 'the run ended without an answer',
+    });
+    // Nobody can answer it any more.
+    await expect(
+      approvals.decide(unanswered.approvalId, { approved: true, approver: ALICE, now: BEFORE_EXPIRY }),
+    ).rejects.toBeInstanceOf(ApprovalAlreadyDecidedError);
+    expect((await approvals.getApproval(elsewhere.approvalId))?.status).toBe('pending');
+    expect((await approvals.getApproval(otherRun.approvalId))?.status).toBe('pending');
+    // A second call finds nothing left to close.
+    expect((await approvals.closeUnansweredOfRun(runId, scope, BEFORE_EXPIRY)).closedIds).toEqual([]);
+  });
+
   it('a rejection is recorded with who and why', async () => {
     const input = request();
     await approvals.createApproval(input);

@@ -279,6 +279,46 @@ export class ApprovalStore {
     );
   }
 
+  /**
+   * Every approval of a run in one scope, with those still pending closed as expired: called when the run
+   * has ended, so no answer can reach it any more. An approval is left pending only when RequestApproval
+   * stored it after Step Functions had already timed its task out (and RecordRejection found nothing to
+   * close); without this it would wait for an answer that can change nothing.
+   */
+  async closeUnansweredOfRun(
+    runId: string,
+    scope: { accountId: string; region: string },
+    now: Date | string,
+  ): Promise<{ approvals: Approval[]; closedIds: string[] }> {
+    const at = isoTime(now, 'now');
+    const closedIds: string[] = [];
+    const approvals = await Promise.all(
+      (await this.listForRun(runId, scope)).map(async (a) => {
+        if (a.status !== 'pending') return a;
+        try {
+          const closed = await this.#transition(
+            a.approvalId,
+            at,
+            {
+              status: 'expired',
+              decidedBy: 'vecguard',
+              decidedAt: at,
+              reason: 'the run ended without an answer',
+            },
+            'any-time',
+          );
+          closedIds.push(a.approvalId);
+          return closed;
+        } catch (e) {
+          // Answered in the meantime: the answer stands (and reached no run).
+          if (e instanceof ApprovalAlreadyDecidedError) return (await this.getApproval(a.approvalId)) ?? a;
+          throw e;
+        }
+      }),
+    );
+    return { approvals, closedIds: closedIds.sort() };
+  }
+
   async #transition(
     approvalId: string,
     now: string,
