@@ -48,6 +48,7 @@ import {
   type RawBlocker,
 } from '../domain/model.ts';
 import type { Ec2Gateway } from './ec2-gateway.ts';
+import { allPages } from './paging.ts';
 
 export interface InventoryScope {
   readonly accountId: string;
@@ -60,21 +61,6 @@ export interface InventoryScope {
 }
 
 type EncryptionControlInput = z.input<typeof EncryptionControlSchema>;
-
-/** Collect every page of a NextToken-paged EC2 list. */
-export async function allPages<Page extends { NextToken?: string | undefined }, Item>(
-  fetchPage: (nextToken: string | undefined) => Promise<Page>,
-  itemsOf: (page: Page) => readonly Item[] | undefined,
-): Promise<Item[]> {
-  const items: Item[] = [];
-  let token: string | undefined;
-  do {
-    const page = await fetchPage(token);
-    items.push(...(itemsOf(page) ?? []));
-    token = page.NextToken || undefined;
-  } while (token);
-  return items;
-}
 
 export function tagsOf(tags: readonly Tag[] | undefined): Record<string, string> {
   const out: Record<string, string> = {};

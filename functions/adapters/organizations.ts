@@ -29,6 +29,7 @@ import {
   OrganizationTreeSchema,
 } from '../domain/organization.ts';
 import { AccessError, type AwsCallError, toAwsCallError } from '../shared/errors.ts';
+import { allPages } from './paging.ts';
 
 /** The client this adapter sends with: an `OrganizationsClient` (its `send` is all it uses). */
 export type OrganizationsReadClient = Pick<OrganizationsClient, 'send'>;
@@ -82,32 +83,14 @@ async function call<T>(action: string, context: OrganizationReadContext, send: (
   }
 }
 
-/** Every page of a NextToken-paged List* call. Organizations may answer an empty page before the last. */
-async function allPages<Page extends { NextToken?: string | undefined }, Item>(
-  action: string,
-  context: OrganizationReadContext,
-  fetchPage: (nextToken: string | undefined) => Promise<Page>,
-  itemsOf: (page: Page) => readonly Item[] | undefined,
-): Promise<Item[]> {
-  const items: Item[] = [];
-  let token: string | undefined;
-  do {
-    const page: Page = await call(action, context, () => fetchPage(token));
-    items.push(...(itemsOf(page) ?? []));
-    token = page.NextToken || undefined;
-  } while (token !== undefined);
-  return items;
-}
-
 /** The whole organisation: its roots, every OU with its parent, every account with its parent and state. */
 export async function readOrganizationTree(
   client: OrganizationsReadClient,
   context: OrganizationReadContext,
 ): Promise<OrganizationTree> {
   const roots = await allPages(
-    'ListRoots',
-    context,
-    (NextToken) => client.send(new ListRootsCommand({ MaxResults: PAGE, NextToken })),
+    (NextToken) =>
+      call('ListRoots', context, () => client.send(new ListRootsCommand({ MaxResults: PAGE, NextToken }))),
     (p) => p.Roots,
   );
   const tree: Required<OrganizationTreeInput> = {
@@ -122,19 +105,25 @@ export async function readOrganizationTree(
     const parentId = parents[i] as string;
     const [ous, accounts] = await Promise.all([
       allPages(
-        'ListOrganizationalUnitsForParent',
-        context,
         (NextToken) =>
-          client.send(
-            new ListOrganizationalUnitsForParentCommand({ ParentId: parentId, MaxResults: PAGE, NextToken }),
+          call('ListOrganizationalUnitsForParent', context, () =>
+            client.send(
+              new ListOrganizationalUnitsForParentCommand({
+                ParentId: parentId,
+                MaxResults: PAGE,
+                NextToken,
+              }),
+            ),
           ),
         (p) => p.OrganizationalUnits,
       ),
       allPages(
-        'ListAccountsForParent',
-        context,
         (NextToken) =>
-          client.send(new ListAccountsForParentCommand({ ParentId: parentId, MaxResults: PAGE, NextToken })),
+          call('ListAccountsForParent', context, () =>
+            client.send(
+              new ListAccountsForParentCommand({ ParentId: parentId, MaxResults: PAGE, NextToken }),
+            ),
+          ),
         (p) => p.Accounts,
       ),
     ]);

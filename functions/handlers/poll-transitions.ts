@@ -3,7 +3,8 @@ import {
   DescribeVpcEncryptionControlsCommand,
   type DescribeVpcEncryptionControlsResult,
 } from '@aws-sdk/client-ec2';
-import { allPages, controlOf } from '../adapters/inventory.ts';
+import { controlOf } from '../adapters/inventory.ts';
+import { allPages } from '../adapters/paging.ts';
 import { EncryptionControlSchema } from '../domain/model.ts';
 import { controlSettled } from '../domain/transitions.ts';
 import { type Deps, deps } from './deps.ts';
