@@ -1,16 +1,9 @@
-/**
- * The Organizations adapter against the sandbox with the real OrganizationsClient: the whole tree read across
- * pages (the sandbox answers two items a page here), one account's chain climbed with ListParents, and a
- * refused read turned into one line that says why, from where, and what to do instead.
- */
-import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readOrganizationTree, readParentChain } from '../../functions/adapters/organizations.ts';
 import { parentChain } from '../../functions/domain/organization.ts';
 import { AccessError } from '../../functions/shared/errors.ts';
-import { type OrganizationsEmulator, organizations } from '../../sandbox/organizations/emulator.ts';
 import type { ScenarioOrganizationInput } from '../../sandbox/organizations/scenario.ts';
-import { type SandboxHandle, startSandbox } from '../../sandbox/server.ts';
+import { type OrganizationsHarness, startOrganizationsSandbox } from '../sandbox/organizations-harness.ts';
 
 const MANAGEMENT = '111111111111';
 const DELEGATED = '222222222222';
@@ -51,21 +44,8 @@ const organization: ScenarioOrganizationInput = {
 };
 
 describe('the Organizations adapter', () => {
-  let sandbox: SandboxHandle;
-  let emulator: OrganizationsEmulator;
-  const clients: OrganizationsClient[] = [];
-  const as = (accountId: string) => {
-    const key = `AKIDORG${accountId}`;
-    sandbox.registerCredentials(key, accountId);
-    const client = new OrganizationsClient({
-      endpoint: sandbox.url,
-      region: 'us-east-1',
-      credentials: { accessKeyId: key, secretAccessKey: 'sandbox' },
-      maxAttempts: 1,
-    });
-    clients.push(client);
-    return client;
-  };
+  let h: OrganizationsHarness;
+  const as = (accountId: string) => h.as(accountId);
   const failure = (p: Promise<unknown>) =>
     p.then(
       () => {
@@ -75,22 +55,15 @@ describe('the Organizations adapter', () => {
     );
 
   beforeAll(async () => {
-    sandbox = await startSandbox({
-      clock: { speed: 0 },
-      services: [organizations({ organization, pageSize: 2 })],
-    });
-    emulator = sandbox.router.service('organizations') as OrganizationsEmulator;
+    h = await startOrganizationsSandbox({ organization, pageSize: 2 });
   });
-  afterAll(async () => {
-    for (const c of clients) c.destroy();
-    await sandbox.stop();
-  });
+  afterAll(() => h.stop());
 
   it('reads the whole tree, every page, as the management account or a delegated administrator', async () => {
-    const expected = emulator.tree();
+    const expected = h.emulator.tree();
     if (!expected) throw new Error('no organisation loaded');
     for (const reader of [MANAGEMENT, DELEGATED]) {
-      const since = sandbox.calls.lastSeq;
+      const since = h.sandbox.calls.lastSeq;
       const tree = await readOrganizationTree(as(reader), CONTEXT);
       const byId = <T extends { id: string }>(list: readonly T[]) =>
         [...list].sort((a, b) => a.id.localeCompare(b.id));
@@ -99,7 +72,7 @@ describe('the Organizations adapter', () => {
       expect(byId(tree.accounts)).toEqual(byId(expected.accounts));
       for (const a of expected.accounts) expect(parentChain(tree, a.id)).toEqual(parentChain(expected, a.id));
       // Pages of two: the root's four accounts and prod's three took more than one call each.
-      const calls = sandbox.calls.query({ service: 'organizations', sinceSeq: since });
+      const calls = h.sandbox.calls.query({ service: 'organizations', sinceSeq: since });
       const parents = expected.roots.length + expected.organizationalUnits.length;
       expect(calls.filter((c) => c.action === 'ListAccountsForParent').length).toBeGreaterThan(parents);
       expect(calls.every((c) => c.errorCode === undefined && !c.mutating)).toBe(true);
@@ -107,7 +80,7 @@ describe('the Organizations adapter', () => {
   });
 
   it('climbs one account’s chain to the root, however deep, without reading the rest', async () => {
-    const since = sandbox.calls.lastSeq;
+    const since = h.sandbox.calls.lastSeq;
     expect(await readParentChain(as(MANAGEMENT), MEMBER, CONTEXT)).toEqual([SANDBOX, WORKLOADS, ROOT]);
     expect(await readParentChain(as(MANAGEMENT), DELEGATED, CONTEXT)).toEqual([ROOT]);
     const deep = await readParentChain(as(MANAGEMENT), '800000000000', CONTEXT);
@@ -115,7 +88,7 @@ describe('the Organizations adapter', () => {
     expect(deep[0]).toBe(DEEP);
     expect(deep.at(-1)).toBe(ROOT);
     expect(
-      new Set(sandbox.calls.query({ service: 'organizations', sinceSeq: since }).map((c) => c.action)),
+      new Set(h.sandbox.calls.query({ service: 'organizations', sinceSeq: since }).map((c) => c.action)),
     ).toEqual(new Set(['ListParents']));
   });
 
@@ -149,7 +122,7 @@ describe('the Organizations adapter', () => {
   });
 
   it('a throttled read stays a retryable AwsCallError, not an access problem', async () => {
-    const fault = sandbox.faults.add({
+    const fault = h.sandbox.faults.add({
       service: 'organizations',
       errorCode: 'TooManyRequestsException',
       status: 400,
@@ -160,7 +133,7 @@ describe('the Organizations adapter', () => {
       expect(error).not.toBeInstanceOf(AccessError);
       expect(error).toMatchObject({ code: 'TooManyRequestsException', retryable: true });
     } finally {
-      sandbox.faults.remove(fault.id);
+      h.sandbox.faults.remove(fault.id);
     }
   });
 });

@@ -12,15 +12,13 @@ import {
   ListOrganizationalUnitsForParentCommand,
   ListParentsCommand,
   ListRootsCommand,
-  OrganizationsClient,
   OrganizationsServiceException,
   paginateListAccountsForParent,
 } from '@aws-sdk/client-organizations';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type OrganizationsEmulator, organizations } from '#sandbox/organizations/emulator.ts';
 import type { ScenarioOrganizationInput } from '#sandbox/organizations/scenario.ts';
 import { parseScenarioFile, ScenarioError } from '#sandbox/scenarios/index.ts';
-import { type SandboxHandle, startSandbox } from '#sandbox/server.ts';
+import { type OrganizationsHarness, startOrganizationsSandbox } from './organizations-harness.ts';
 
 const MANAGEMENT = '111111111111';
 const DELEGATED = '222222222222';
@@ -50,21 +48,8 @@ const organization: ScenarioOrganizationInput = {
 };
 
 describe('sandbox Organizations', () => {
-  let sandbox: SandboxHandle;
-  let emulator: OrganizationsEmulator;
-  const clients: OrganizationsClient[] = [];
-  const as = (accountId: string) => {
-    const key = `AKIDORG${accountId}`;
-    sandbox.registerCredentials(key, accountId);
-    const client = new OrganizationsClient({
-      endpoint: sandbox.url,
-      region: 'us-east-1',
-      credentials: { accessKeyId: key, secretAccessKey: 'sandbox' },
-      maxAttempts: 1,
-    });
-    clients.push(client);
-    return client;
-  };
+  let h: OrganizationsHarness;
+  const as = (accountId: string) => h.as(accountId);
   const refusal = async (p: Promise<unknown>) => {
     const error = await p.then(
       () => undefined,
@@ -81,13 +66,9 @@ describe('sandbox Organizations', () => {
   };
 
   beforeAll(async () => {
-    sandbox = await startSandbox({ clock: { speed: 0 }, services: [organizations({ organization })] });
-    emulator = sandbox.router.service('organizations') as OrganizationsEmulator;
+    h = await startOrganizationsSandbox({ organization });
   });
-  afterAll(async () => {
-    for (const c of clients) c.destroy();
-    await sandbox.stop();
-  });
+  afterAll(() => h.stop());
 
   it('DescribeOrganization answers any member with the management account', async () => {
     for (const caller of [MANAGEMENT, MEMBER]) {
@@ -107,7 +88,7 @@ describe('sandbox Organizations', () => {
     const top = await org.send(new ListOrganizationalUnitsForParentCommand({ ParentId: ROOT }));
     expect(top.OrganizationalUnits?.map((o) => [o.Id, o.Name])).toEqual([[WORKLOADS, 'workloads']]);
     const below = await org.send(new ListOrganizationalUnitsForParentCommand({ ParentId: WORKLOADS }));
-    const prod = emulator.ids['workloads/prod'];
+    const prod = h.emulator.ids['workloads/prod'];
     expect(prod).toMatch(/^ou-vg01-[0-9a-f]{8}$/);
     expect(below.OrganizationalUnits?.map((o) => o.Id)).toEqual([SANDBOX, prod]);
     const atRoot = await org.send(new ListAccountsForParentCommand({ ParentId: ROOT }));
@@ -138,7 +119,7 @@ describe('sandbox Organizations', () => {
 
   it('pages at MaxResults, and the SDK’s paginator follows the tokens to every account', async () => {
     const org = as(MANAGEMENT);
-    const prod = emulator.ids['workloads/prod'] as string;
+    const prod = h.emulator.ids['workloads/prod'] as string;
     const first = await org.send(new ListAccountsForParentCommand({ ParentId: prod, MaxResults: 10 }));
     expect(first.Accounts).toHaveLength(10);
     expect(first.NextToken).toBeTruthy();
@@ -210,7 +191,7 @@ describe('sandbox Organizations', () => {
       reason: 'INVALID_NEXT_TOKEN',
     });
     // A token is good for the call and parent that issued it only.
-    const prod = emulator.ids['workloads/prod'] as string;
+    const prod = h.emulator.ids['workloads/prod'] as string;
     const { NextToken } = await org.send(new ListAccountsForParentCommand({ ParentId: prod, MaxResults: 1 }));
     expect(
       (await refusal(org.send(new ListAccountsForParentCommand({ ParentId: SANDBOX, NextToken })))).reason,
@@ -218,11 +199,11 @@ describe('sandbox Organizations', () => {
   });
 
   it('records every call in the call log as a read', async () => {
-    const since = sandbox.calls.lastSeq;
+    const since = h.sandbox.calls.lastSeq;
     await as(MANAGEMENT).send(new ListRootsCommand({}));
     await refusal(as(MEMBER).send(new ListRootsCommand({})));
     expect(
-      sandbox.calls
+      h.sandbox.calls
         .query({ service: 'organizations', sinceSeq: since })
         .map((c) => [c.action, c.accountId, c.mutating, c.errorCode]),
     ).toEqual([
@@ -233,7 +214,7 @@ describe('sandbox Organizations', () => {
 
   it('the control API reads, replaces and removes the organisation', async () => {
     const control = (method: string, body?: unknown) =>
-      fetch(`${sandbox.url}/_sandbox/organizations`, {
+      fetch(`${h.sandbox.url}/_sandbox/organizations`, {
         method,
         ...(body === undefined
           ? {}
@@ -252,7 +233,7 @@ describe('sandbox Organizations', () => {
         'AWSOrganizationsNotInUseException',
       );
     } finally {
-      emulator.load(organization);
+      h.emulator.load(organization);
     }
   });
 });
