@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { audit, enabledExclusions } from '../../functions/domain/audit.ts';
-import { EncryptionControlSchema, type InventorySnapshotInput } from '../../functions/domain/model.ts';
+import {
+  EncryptionControlSchema,
+  EXCLUSION_NAMES,
+  type InventorySnapshotInput,
+} from '../../functions/domain/model.ts';
 import type { Policy } from '../../functions/domain/policy.ts';
 import { AuditReportSchema, type VerdictHistory, type VpcVerdict } from '../../functions/domain/verdict.ts';
 import {
@@ -216,18 +220,7 @@ describe('audit: one verdict per VPC', () => {
   it('BLOCKED: a non-excludable blocker, even when every exclusion is acceptable', () => {
     const everything = policy({
       defaults: {
-        acceptableExclusions: [
-          'InternetGateway',
-          'EgressOnlyInternetGateway',
-          'NatGateway',
-          'VirtualPrivateGateway',
-          'VpcPeering',
-          'Lambda',
-          'VpcLattice',
-          'ElasticFileSystem',
-          'GlobalAccelerator',
-          'ApiGatewayV2',
-        ],
+        acceptableExclusions: [...EXCLUSION_NAMES],
       },
     });
     const v = verdictOf(
