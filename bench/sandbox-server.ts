@@ -1,8 +1,8 @@
 // The sandbox under load, in its own process: prints its URL on stdout, serves until stdin closes.
-import { startFullSandbox } from '../sandbox/full.ts';
+import { startSandbox } from '@vecguard/sandbox';
 
 const scenario = process.argv[2] ?? 'large';
-const { sandbox } = await startFullSandbox({ port: 0, scenario, clock: { speed: 0 } });
+const sandbox = await startSandbox({ port: 0, scenario, clock: { speed: 0 } });
 process.stdout.write(`${sandbox.url}\n`);
 process.stdin.resume();
 process.stdin.on('end', async () => {

@@ -27,10 +27,9 @@
  * Last line: `sweep: vpcs=N calls/bound=X.XX time/bound=Y.YY throttled-to-sfn=Z`.
  */
 import { fileURLToPath } from 'node:url';
+import { INSTANCE_TYPES, type RegionState } from '@vecguard/sandbox';
 import { EC2_BUCKETS, isReadAction } from '../functions/adapters/rate-limit.ts';
-import { INSTANCE_TYPES } from '../sandbox/ec2/catalogue.ts';
-import type { RegionState } from '../sandbox/ec2/store.ts';
-import { startLocalLoop } from '../sandbox/loop.ts';
+import { startLocalLoop } from '../local/loop.ts';
 import { recordResult } from './results.ts';
 
 /** Real-time refill factor of EC2's buckets (sandbox and client alike). */
@@ -60,8 +59,8 @@ const loop = await startLocalLoop({
   throttle: true,
   throttleSpeed: SPEED,
 });
-const { sandbox } = loop.full;
-const estate = loop.full.scenario?.estate;
+const { sandbox } = loop;
+const estate = loop.sandbox.scenario?.estate;
 if (!estate) throw new Error(`scenario ${SCENARIO} has no estate`);
 const scopes: Scope[] = estate.accounts.flatMap((a) =>
   a.regions.map((r) => ({ accountId: a.id, region: r.name })),
@@ -127,20 +126,11 @@ const monitoredOf = new Map(
 
 sandbox.throttle.reset();
 const sinceSeq = sandbox.calls.lastSeq;
-const runs = await Promise.all(
-  scopes.map((s, i) =>
-    loop.start({
-      accountId: s.accountId,
-      region: s.region,
-      roleArn: `arn:aws:iam::${s.accountId}:role/vecguard-member`,
-      runId: `sweep-${String(i + 1).padStart(3, '0')}`,
-      maxIterations: 1,
-    }),
-  ),
-);
+// One scheduled event per scope, through on-event, as an organisation sweep fans out.
+const runs = (await Promise.all(scopes.map((s) => loop.sweep(s)))).flat();
 const results = await Promise.all(runs.map((r) => loop.wait(r.executionArn, TIMEOUT_MS)));
 const executions = runs.map((r) => {
-  const e = loop.stepFunctions.runner.execution(r.executionArn);
+  const e = loop.sandbox.stepFunctions.runner.execution(r.executionArn);
   if (!e) throw new Error(`no execution ${r.executionArn}`);
   return e;
 });

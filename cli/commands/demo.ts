@@ -2,15 +2,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
+import { DEFAULT_ACCOUNT_ID, ScenarioError } from '@vecguard/sandbox';
 import type { Approval } from '../../functions/adapters/store/approvals.ts';
 import { parseStoredFinding } from '../../functions/domain/asff.ts';
 import { formatUsd } from '../../functions/domain/notifications.ts';
-import { DEFAULT_ACCOUNT_ID } from '../../sandbox/credentials.ts';
-import { startLocalLoop } from '../../sandbox/loop.ts';
-import { ScenarioError } from '../../sandbox/scenarios/index.ts';
-import type { SecurityHubEmulator } from '../../sandbox/securityhub/emulator.ts';
-import type { SnsEmulator } from '../../sandbox/sns/emulator.ts';
-import type { StsEmulator } from '../../sandbox/sts/emulator.ts';
+import { startLocalLoop } from '../../local/loop.ts';
 import { ProgressDisplay } from '../demo/progress.ts';
 import { COMPACT_ABOVE, vpcResults } from '../demo/results.ts';
 import { type ApproveMode, runSession } from '../demo/session.ts';
@@ -104,6 +100,9 @@ export async function demoCommand(args: readonly string[], io: Io): Promise<Exit
       policyFile,
       speed: SPEED,
       dryRun,
+      // ask: ten real minutes to answer; all: an hour of sandbox time (6 s) for the scripted approver;
+      // none: ten minutes of sandbox time (1 s), so that requests time out soon, as they would unanswered.
+      approvalTimeoutMinutes: approve === 'ask' ? 10 * SPEED : approve === 'all' ? 60 : 10,
       // Transit Gateway encryption can take days on AWS; an hour of sandbox time keeps the demo short.
       durations: { tgwEncryptionMs: 10 * 60_000 },
     });
@@ -111,15 +110,15 @@ export async function demoCommand(args: readonly string[], io: Io): Promise<Exit
     if (e instanceof ScenarioError) throw new CliError(e.message);
     throw e;
   }
-  const scenario = loop.full.scenario;
+  const scenario = loop.sandbox.scenario;
   status.write(
     `vecguard demo — scenario ${values.scenario}${scenario?.description ? `: ${scenario.description}` : ''}\n` +
-      `policy ${policyFile} · approvals: ${approve}${dryRun ? ' · DRY-RUN: nothing will change' : ''} · sandbox ${loop.full.sandbox.url}\n\n`,
+      `policy ${policyFile} · approvals: ${approve}${dryRun ? ' · DRY-RUN: nothing will change' : ''} · sandbox ${loop.sandbox.url}\n\n`,
   );
 
   // Names for progress lines, from the estate the sandbox was loaded with.
   const names = new Map<string, string>();
-  for (const [key, id] of Object.entries(loop.full.sandbox.ec2.scenarioIds))
+  for (const [key, id] of Object.entries(loop.sandbox.ec2.scenarioIds))
     names.set(id, key.split('/').pop() ?? id);
 
   const rl =
@@ -146,9 +145,7 @@ export async function demoCommand(args: readonly string[], io: Io): Promise<Exit
       loop,
       {
         approve,
-        // ask: ten real minutes to answer; all: an hour of sandbox time (6 s) for the scripted approver;
-        // none: ten minutes of sandbox time (1 s), so that requests time out soon, as they would unanswered.
-        approvalTimeoutSeconds: approve === 'ask' ? 600 * SPEED : approve === 'all' ? 3600 : 600,
+        policyHasTargets: policy.targets.length > 0,
         ...HUB,
       },
       {
@@ -178,10 +175,10 @@ export async function demoCommand(args: readonly string[], io: Io): Promise<Exit
   }
   display.end();
 
-  const sandbox = loop.full.sandbox;
+  const sandbox = loop.sandbox;
   // vecguard's own changes: its credentials and the member roles it assumed with them. The recorded events
   // replay people's calls with their own credentials.
-  const sts = sandbox.router.service('sts') as StsEmulator;
+  const sts = sandbox.sts;
   const vecguardKeys = new Set([
     sandbox.clientCredentials.accessKeyId,
     ...sts.sessions.filter((s) => s.callerAccountId === HUB.accountId).map((s) => s.accessKeyId),
@@ -202,8 +199,8 @@ export async function demoCommand(args: readonly string[], io: Io): Promise<Exit
   });
 
   // The files a person keeps: the report page, and the raw records behind it.
-  const hub = sandbox.router.service('securityhub') as SecurityHubEmulator;
-  const sns = sandbox.router.service('sns') as SnsEmulator;
+  const hub = sandbox.securityHub;
+  const sns = sandbox.sns;
   // As vecguard imported them (what Security Hub adds on its side, like Workflow, is left out).
   const findings = result.scopes.flatMap((s) => hub.findings(s.accountId, s.region).map(parseStoredFinding));
   mkdirSync(out, { recursive: true });

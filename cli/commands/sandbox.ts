@@ -1,6 +1,5 @@
 import { parseArgs } from 'node:util';
-import { startFullSandbox } from '../../sandbox/full.ts';
-import { ScenarioError } from '../../sandbox/scenarios/index.ts';
+import { ScenarioError, startSandbox } from '@vecguard/sandbox';
 import { CliError, EXIT, type ExitCode, type Io } from '../io.ts';
 
 export const SANDBOX_HELP = `Usage: vecguard sandbox [options]
@@ -48,9 +47,9 @@ export async function sandboxCommand(args: readonly string[], io: Io): Promise<E
     throw new CliError(`--port takes a TCP port (0-65535), got "${values.port}"`);
   const speed = parseNumber('speed', values.speed, 1, 0);
 
-  let started: Awaited<ReturnType<typeof startFullSandbox>>;
+  let started: Awaited<ReturnType<typeof startSandbox>>;
   try {
-    started = await startFullSandbox({
+    started = await startSandbox({
       port,
       scenario: values.scenario,
       clock: { speed },
@@ -63,7 +62,8 @@ export async function sandboxCommand(args: readonly string[], io: Io): Promise<E
     }
     throw e;
   }
-  const { sandbox, scenario } = started;
+  const sandbox = started;
+  const { scenario } = started;
   const vpcs = scenario?.estate.accounts.flatMap((a) => a.regions.flatMap((r) => r.vpcs)).length ?? 0;
   const accounts = scenario?.estate.accounts.length ?? 0;
   const organization = scenario?.organization

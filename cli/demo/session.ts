@@ -3,16 +3,21 @@
  * sandbox, with a person (or a script) answering approvals. Knows nothing of the terminal: progress and
  * approval requests go to the callbacks the command passes in.
  *
- * The demo plays the organisation: its sweep covers every account × Region of the scenario's estate, one
- * execution per scope, all started together as an organisation sweep fans out (bench/sweep.ts does the same).
- * A deployed sweep covers the scopes the policy targets (functions/domain/triggers.ts `sweepTriggers`).
+ * Every run starts as in a deployment: an event (the replayed CloudTrail call, the schedule's event) is
+ * delivered to the on-event Lambda handler, which builds the execution input and starts the execution.
+ *
+ * The demo plays the organisation: with a policy that names no targets, its sweep delivers the schedule's
+ * event in every account × Region of the scenario's estate, so each scope gets its run, all started together
+ * as an organisation sweep fans out (bench/sweep.ts does the same). With targets, it delivers the hub's one
+ * event, and on-event sweeps the scopes the policy names, as a deployed sweep does
+ * (functions/domain/triggers.ts `sweepTriggers`).
  */
+
+import { applyDriftEvent, eventsOfPhase, replayCloudTrail } from '@vecguard/sandbox';
 import type { Approval } from '../../functions/adapters/store/approvals.ts';
 import type { AuditEntry } from '../../functions/adapters/store/audit-log.ts';
 import type { RunSummary } from '../../functions/domain/run-summary.ts';
-import { classifyEvent, runIdOf } from '../../functions/domain/triggers.ts';
-import type { LocalLoop } from '../../sandbox/loop.ts';
-import { applyDriftEvent, eventsOfPhase, replayCloudTrail } from '../../sandbox/scenarios/replay.ts';
+import { executionsOf, type LocalLoop, type StartedExecution } from '../../local/loop.ts';
 
 export type ApproveMode = 'ask' | 'all' | 'none';
 
@@ -55,14 +60,14 @@ export interface SessionCallbacks {
 
 export interface SessionOptions {
   readonly approve: ApproveMode;
-  /** Sandbox seconds an approval waits before it counts as rejected. */
-  readonly approvalTimeoutSeconds: number;
   /**
    * The hub's account and Region: the handlers' own credentials land in this account (no role to assume
    * there), and a drift event that names no account or Region changes this one.
    */
   readonly accountId: string;
   readonly region: string;
+  /** The policy names targets: the sweep is the hub's one schedule event, on-event expands it. */
+  readonly policyHasTargets: boolean;
 }
 
 export interface RunRecord extends Scope {
@@ -83,22 +88,14 @@ export interface SessionResult {
   readonly auditLog: readonly AuditEntry[];
 }
 
-/** The role the hub assumes in a member account; infra/member-stack.ts's default name. */
-const MEMBER_ROLE_NAME = 'vecguard-member';
-
 /**
  * The scopes the demo's sweep covers: every account × Region of the scenario's estate, in the order the
  * scenario lists them (the hub's own scope when the estate lists none).
  */
 export function estateScopes(loop: LocalLoop, hub: Scope): Scope[] {
-  const accounts = loop.full.scenario?.estate.accounts ?? [];
+  const accounts = loop.sandbox.scenario?.estate.accounts ?? [];
   const scopes = accounts.flatMap((a) => a.regions.map((r) => ({ accountId: a.id, region: r.name })));
   return scopes.length > 0 ? scopes : [{ accountId: hub.accountId, region: hub.region }];
-}
-
-/** As on-event starts runs: the member role in another account, the hub's own credentials in its own. */
-function roleArnFor(accountId: string, hub: Scope): string | null {
-  return accountId === hub.accountId ? null : `arn:aws:iam::${accountId}:role/${MEMBER_ROLE_NAME}`;
 }
 
 /** Answers approvals as they appear, one at a time, for as long as `active` says. */
@@ -141,7 +138,7 @@ function startApprover(loop: LocalLoop, options: SessionOptions, callbacks: Sess
 function watchProgress(loop: LocalLoop, runs: Map<string, StartedRun>, callbacks: SessionCallbacks) {
   const iteration = new Map<string, number>();
   const groups = new Map<string, { done: number; planned: number }>();
-  return loop.stepFunctions.runner.onEvent((event) => {
+  return loop.sandbox.stepFunctions.runner.onEvent((event) => {
     const run = runs.get(event.executionArn);
     if (!run || !event.stateName) return;
     if (event.type === 'TaskStateExited' && event.stateName === 'Plan') {
@@ -178,7 +175,7 @@ export async function runSession(
   options: SessionOptions,
   callbacks: SessionCallbacks,
 ): Promise<SessionResult> {
-  const events = loop.full.scenario?.events ?? [];
+  const events = loop.sandbox.scenario?.events ?? [];
   const hub: Scope = { accountId: options.accountId, region: options.region };
   const runs = new Map<string, StartedRun>();
   const records: RunRecord[] = [];
@@ -186,29 +183,23 @@ export async function runSession(
   const stopWatching = watchProgress(loop, runs, callbacks);
   const defaults = { account: options.accountId, region: options.region };
 
-  /** Starts one run per entry together, waits for them all, and records them in the order given. */
+  /** Waits for the executions on-event started together, and records them in the order started. */
   const runBatch = async (
     batch: string,
-    starts: readonly (Scope & { label: string; runId?: string; vpcIds?: readonly string[] | null })[],
+    label: (e: StartedExecution) => string,
+    started: StartedExecution[],
   ) => {
-    const started = await Promise.all(
-      starts.map(async ({ label, ...start }) => {
-        const { executionArn, runId } = await loop.start({
-          ...start,
-          roleArn: roleArnFor(start.accountId, hub),
-          approvalTimeoutSeconds: options.approvalTimeoutSeconds,
-        });
-        const run: StartedRun = { runId, label, accountId: start.accountId, region: start.region };
-        runs.set(executionArn, run);
-        return { executionArn, run };
-      }),
-    );
+    const named = started.map((e) => {
+      const run: StartedRun = { runId: e.runId, label: label(e), accountId: e.accountId, region: e.region };
+      runs.set(e.executionArn, run);
+      return { executionArn: e.executionArn, run };
+    });
     callbacks.onRunsStarted(
       batch,
-      started.map((s) => s.run),
+      named.map((s) => s.run),
     );
     const finished = await Promise.all(
-      started.map(async ({ executionArn, run }) => {
+      named.map(async ({ executionArn, run }) => {
         const result = await loop.wait(executionArn, 10 * 60_000);
         callbacks.onRunFinished(run.runId, run.label, result.status);
         const summary =
@@ -226,42 +217,30 @@ export async function runSession(
     );
     records.push(...finished);
   };
-  /** A sweep: one run per scope of the estate, labelled with its scope when there are several. */
-  const sweep = (label: string) => {
-    const scopes = estateScopes(loop, hub);
-    return runBatch(
-      label,
-      scopes.map((s) => ({ ...s, label: scopes.length > 1 ? `${label} ${s.accountId}/${s.region}` : label })),
-    );
+  /** A sweep: the schedule's event, delivered to on-event (see the module comment for which scopes). */
+  const sweep = async (label: string) => {
+    const events = options.policyHasTargets ? [hub] : estateScopes(loop, hub);
+    const started = (await Promise.all(events.map((scope) => loop.sweep(scope)))).flat();
+    const several = started.length > 1;
+    await runBatch(label, (e) => (several ? `${label} ${e.accountId}/${e.region}` : label), started);
   };
 
   try {
     for (const event of eventsOfPhase(events, 'before-sweep').drift)
-      applyDriftEvent(loop.full.sandbox, event, defaults);
+      applyDriftEvent(loop.sandbox, event, defaults);
     // Recorded API calls, delivered as CloudTrail would: classified like the on-event Lambda does.
     for (const recorded of eventsOfPhase(events, 'before-sweep').cloudTrail) {
-      const delivered = await replayCloudTrail(loop.full.sandbox, recorded);
+      const delivered = await replayCloudTrail(loop.sandbox, recorded);
       const created = (delivered.detail.responseElements.vpc as { vpcId?: string } | undefined)?.vpcId;
       if (created) callbacks.onResourceCreated?.(created, recorded.vpc.name);
-      const decision = classifyEvent(delivered);
-      if (decision.kind !== 'run') continue;
       const label = `${delivered.detail.eventName} by ${recorded.userIdentityArn.split('/').pop()}`;
-      for (const trigger of decision.triggers) {
-        await runBatch(label, [
-          {
-            label,
-            runId: runIdOf(trigger),
-            accountId: trigger.accountId,
-            region: trigger.region,
-            vpcIds: trigger.vpcIds,
-          },
-        ]);
-      }
+      const started = executionsOf(await loop.deliver(delivered));
+      if (started.length > 0) await runBatch(label, () => label, started);
     }
     await sweep('scheduled sweep');
     const drift = eventsOfPhase(events, 'after-sweep').drift;
     if (drift.length > 0) {
-      for (const event of drift) applyDriftEvent(loop.full.sandbox, event, defaults);
+      for (const event of drift) applyDriftEvent(loop.sandbox, event, defaults);
       await sweep('sweep after drift');
     }
   } finally {

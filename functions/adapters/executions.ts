@@ -6,7 +6,7 @@
  * itself answers 200 with the existing ARN; that case is reported as started, as AWS reports it.)
  * https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html
  */
-import { StartExecutionCommand, type StartExecutionCommandOutput } from '@aws-sdk/client-sfn';
+import { SFNClient, StartExecutionCommand, type StartExecutionCommandOutput } from '@aws-sdk/client-sfn';
 import type { ExecutionInput } from '../domain/triggers.ts';
 import { AwsCallError, toAwsCallError } from '../shared/errors.ts';
 
@@ -15,6 +15,11 @@ export interface StartExecutionClient {
   send(
     command: StartExecutionCommand,
   ): Promise<Pick<StartExecutionCommandOutput, 'executionArn' | 'startDate'>>;
+}
+
+/** The Step Functions client of a Lambda container (endpoint and credentials from the SDK's usual chain). */
+export function stepFunctionsClient(): SFNClient {
+  return new SFNClient({});
 }
 
 export type StartRunResult =

@@ -21,7 +21,7 @@ import {
   ListParentsCommand,
   type ListParentsCommandOutput,
   ListRootsCommand,
-  type OrganizationsClient,
+  OrganizationsClient,
 } from '@aws-sdk/client-organizations';
 import {
   type OrganizationTree,
@@ -30,6 +30,14 @@ import {
 } from '../domain/organization.ts';
 import { AccessError, type AwsCallError, toAwsCallError } from '../shared/errors.ts';
 import { allPages } from './paging.ts';
+
+/**
+ * The Organizations client of a Lambda container. Organizations is global (one endpoint per partition) and
+ * slow to recover from throttling: it retries patiently.
+ */
+export function organizationsClient(): OrganizationsClient {
+  return new OrganizationsClient({ retryMode: 'adaptive', maxAttempts: 8 });
+}
 
 /** The client this adapter sends with: an `OrganizationsClient` (its `send` is all it uses). */
 export type OrganizationsReadClient = Pick<OrganizationsClient, 'send'>;

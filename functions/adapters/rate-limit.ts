@@ -29,7 +29,7 @@ export interface BucketSize {
   readonly refillPerSecond: number;
 }
 
-/** EC2's documented buckets (DESIGN §2): non-mutating and mutating actions. */
+/** EC2's documented buckets (docs/design.md §2): non-mutating and mutating actions. */
 export const EC2_BUCKETS: Readonly<Record<'read' | 'write', BucketSize>> = {
   read: { capacity: 100, refillPerSecond: 20 },
   write: { capacity: 50, refillPerSecond: 5 },

@@ -1,5 +1,5 @@
 /**
- * Publishes one scope's findings (account + Region) to Security Hub with the lifecycle of DESIGN §4: read back
+ * Publishes one scope's findings (account + Region) to Security Hub with the lifecycle of docs/design.md §4: read back
  * what vecguard imported before, reconcile (current findings updated, problems gone resolved, resources gone
  * archived), and import in batches within BatchImportFindings' limits.
  *

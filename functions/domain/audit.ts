@@ -1,5 +1,5 @@
 /**
- * The audit: one verdict per VPC (DESIGN §4), plus Transit Gateways and peerings, from one inventory
+ * The audit: one verdict per VPC (docs/design.md §4), plus Transit Gateways and peerings, from one inventory
  * snapshot and the policy. Pure and deterministic: the same snapshot, policy and history give the same
  * report whatever the order of the snapshot's arrays, so findings and plans built on it are stable.
  *
@@ -46,7 +46,7 @@ const GONE_ATTACHMENT_STATES: ReadonlySet<string> = new Set([
   'rejecting',
 ]);
 /**
- * Attachment types with which ModifyTransitGateway EncryptionSupport=enable is refused (DESIGN §2:
+ * Attachment types with which ModifyTransitGateway EncryptionSupport=enable is refused (docs/design.md §2:
  * Connect, peering, Network Firewall (`network-function`), VPN Concentrator).
  */
 const TGW_INCOMPATIBLE_ATTACHMENTS: Readonly<Record<string, string>> = {

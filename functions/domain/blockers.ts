@@ -4,7 +4,7 @@
  * GetVpcResourcesBlockingEncryptionEnforcement returns `{Id, Type, Description, IsExcludable}` per blocking
  * resource, and AWS does not document the `Type` strings. vecguard therefore keeps `type` as returned and
  * decides the kind from what is stable: the resource-id prefix (`igw-`, `nat-`, `eni-`, …), ARNs, and for
- * ENIs the inventory's `InterfaceType`, description and attachment (DESIGN §2).
+ * ENIs the inventory's `InterfaceType`, description and attachment (docs/design.md §2).
  * https://docs.aws.amazon.com/vpc/latest/userguide/vpc-encryption-controls.html
  */
 import type { Blocker, BlockerKind, ExclusionName, NetworkInterface, RawBlocker } from './model.ts';

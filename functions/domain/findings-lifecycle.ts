@@ -1,5 +1,5 @@
 /**
- * A run's findings against the previous run's (DESIGN §4): what to import so that Security Hub shows the
+ * A run's findings against the previous run's (docs/design.md §4): what to import so that Security Hub shows the
  * estate as it is now — updated, resolved (PASSED) or archived (resource gone) — and how to split that into
  * BatchImportFindings calls.
  */

@@ -1,5 +1,5 @@
 /**
- * Audit verdicts → Security Hub findings (ASFF) (DESIGN §4); what to send given the previous run's findings
+ * Audit verdicts → Security Hub findings (ASFF) (docs/design.md §4); what to send given the previous run's findings
  * is ./findings-lifecycle.ts.
  *
  * One finding per VPC, Transit Gateway and peering, with a deterministic Id built from account, Region,
@@ -7,7 +7,7 @@
  * kept inside Security Hub's limits by truncating with a visible marker, never by failing: a finding that
  * cannot be imported is a finding nobody sees.
  *
- * Security Hub facts this relies on (DESIGN §2, BatchImportFindings):
+ * Security Hub facts this relies on (docs/design.md §2, BatchImportFindings):
  * - a finding with a known Id is updated only when its `UpdatedAt` is newer than the stored one;
  * - providers resolve with `Compliance.Status = PASSED` and/or `RecordState = ARCHIVED`;
  * - providers set severity and types in `FindingProviderFields`, and never set `Workflow`.
@@ -582,7 +582,7 @@ export function findingForVerdict(verdict: VpcVerdict, ctx: FindingContext): Fin
 
 const TGW_ASSESSMENT: Readonly<Record<TransitGatewayVerdict['verdict'], Omit<Assessment, 'reason'>>> = {
   TGW_ENCRYPTION_ENABLED: { status: 'PASSED', severity: 'INFORMATIONAL', monitorAsAsked: false },
-  // Enabling can last up to 14 days (DESIGN §2): judged when it settles.
+  // Enabling can last up to 14 days (docs/design.md §2): judged when it settles.
   TGW_ENCRYPTION_ENABLING: { status: 'WARNING', severity: 'LOW', monitorAsAsked: false },
   TGW_ENCRYPTION_DISABLED: { status: 'FAILED', severity: 'MEDIUM', monitorAsAsked: false },
 };

@@ -1,6 +1,6 @@
 /**
  * VPC flow logs as evidence of encryption in transit: does a flow log carry `${encryption-status}`, the
- * format vecguard creates, and the parsing and summary of records (DESIGN §2).
+ * format vecguard creates, and the parsing and summary of records (docs/design.md §2).
  *
  * `encryption-status`: 0 clear text, 1 Nitro hardware encryption, 2 application encryption (TLS to AWS
  * endpoints), 3 both, `-` unknown. Flow log formats are immutable, so only a new custom-format flow log can

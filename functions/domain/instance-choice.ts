@@ -1,5 +1,5 @@
 /**
- * Which instance type replaces one that cannot encrypt in transit (DESIGN §2: "capable" means
+ * Which instance type replaces one that cannot encrypt in transit (docs/design.md §2: "capable" means
  * `NetworkInfo.EncryptionInTransitSupported`, and Nitro alone is not enough — t3, m5, c5, r5 are Nitro and
  * not capable). The answer is computed from the catalogue the inventory read with DescribeInstanceTypes,
  * never from a table of known answers, so new families are picked up the day AWS lists them.

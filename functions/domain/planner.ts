@@ -1,6 +1,6 @@
 /**
  * The remediation planner: from an audit report, the inventory it was made from and the policy, the
- * ordered list of actions that walks each VPC towards its desired mode (DESIGN §5), with the safety rails
+ * ordered list of actions that walks each VPC towards its desired mode (docs/design.md §5), with the safety rails
  * applied (gates, maintenance windows, change cap, cost limit). Pure and deterministic: the same inputs, in
  * any array order, give the same plan with the same ids, so a plan can be shown, approved and applied later.
  *
@@ -668,7 +668,7 @@ export function plan(
 
   const drafts: Draft[] = [];
   const verdicts = [...report.vpcs].sort((a, b) => compareStrings(a.vpcId, b.vpcId));
-  // A declarative policy owns the controls of this account: report, never fight (DESIGN §3).
+  // A declarative policy owns the controls of this account: report, never fight (docs/design.md §3).
   for (const verdict of report.managedElsewhere ? [] : verdicts) {
     const vpc = vpcsById.get(verdict.vpcId);
     const resolved = resolveVpcPolicy(policy, {

@@ -724,7 +724,12 @@ export const ExecutionInputSchema = z.object({
 });
 export type ExecutionInput = z.infer<typeof ExecutionInputSchema>;
 
-export const LOOP_DEFAULTS = { maxIterations: 4, pollSeconds: 30, maxPolls: 40 } as const;
+/**
+ * The loop's settings for every run, whoever starts it (on-event in Lambda, the demo, the tests): the one place
+ * they are set. An iteration that finds no work goes straight to Report, so a converged scope never spends the
+ * iterations it has left; six let a VPC that drifts mid-run be restored and its exclusions cleaned up.
+ */
+export const LOOP_DEFAULTS = { maxIterations: 6, pollSeconds: 30, maxPolls: 40 } as const;
 
 export interface RunSettings {
   /** The member-account role the handlers assume (same name in every account); absent: own credentials. */

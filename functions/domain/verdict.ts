@@ -1,5 +1,5 @@
 /**
- * Audit results: one verdict per VPC (DESIGN §4), plus Transit Gateways and peerings, for one account +
+ * Audit results: one verdict per VPC (docs/design.md §4), plus Transit Gateways and peerings, for one account +
  * Region. Schemas because verdicts cross Lambda boundaries and are stored between runs.
  */
 import { z } from 'zod';

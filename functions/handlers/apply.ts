@@ -6,11 +6,11 @@
  */
 import { applyPlannedAction } from '../adapters/actions/registry.ts';
 import type { ActionContext } from '../adapters/actions/types.ts';
+import { type Deps, deps, runKey } from '../adapters/deps.ts';
 import type { Approval } from '../adapters/store/approvals.ts';
 import type { AuditOutcome } from '../adapters/store/audit-log.ts';
 import type { PlannedAction } from '../domain/remediation-plan.ts';
 import { AwsCallError, InvalidInputError } from '../shared/errors.ts';
-import { type Deps, deps, runKey } from './deps.ts';
 import { type ApplyInput, ApplyInputSchema } from './inputs.ts';
 import { lambdaHandler } from './middy.ts';
 import { runDecisions, type StoredPlan } from './plan.ts';

@@ -1,8 +1,9 @@
 /** Audit: one verdict per VPC from the snapshot and the policy; remembers verdicts to tell drift. */
+
+import { type Deps, deps, runKey } from '../adapters/deps.ts';
 import { audit } from '../domain/audit.ts';
 import type { InventorySnapshot } from '../domain/model.ts';
 import type { VerdictKind } from '../domain/verdict.ts';
-import { type Deps, deps, runKey } from './deps.ts';
 import { type StepInput, StepInputSchema } from './inputs.ts';
 import { lambdaHandler } from './middy.ts';
 

@@ -3,9 +3,9 @@
  * never silent; the execution then ends in the Fail state.
  */
 import type { z } from 'zod';
+import { type Deps, deps } from '../adapters/deps.ts';
 import { notify } from '../adapters/notifier.ts';
 import { failureReportNotification } from '../domain/notifications.ts';
-import { type Deps, deps } from './deps.ts';
 import { FailureReportInputSchema } from './inputs.ts';
 import { lambdaHandler } from './middy.ts';
 

@@ -1,6 +1,7 @@
 /** Inventory: read the scope's VPCs, controls, blockers and neighbours; store the snapshot. */
+
+import { type Deps, deps, runKey } from '../adapters/deps.ts';
 import { readInventory } from '../adapters/inventory.ts';
-import { type Deps, deps, runKey } from './deps.ts';
 import { type StepInput, StepInputSchema } from './inputs.ts';
 import { lambdaHandler } from './middy.ts';
 

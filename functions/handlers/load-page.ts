@@ -1,6 +1,7 @@
 /** LoadPage: one page of the iteration's work groups, as small items for the Map. */
+
+import { type Deps, deps, runKey } from '../adapters/deps.ts';
 import { page } from '../domain/work-groups.ts';
-import { type Deps, deps, runKey } from './deps.ts';
 import { LoadPageInputSchema } from './inputs.ts';
 import { lambdaHandler } from './middy.ts';
 import type { StoredPlan } from './plan.ts';

@@ -27,14 +27,13 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
-import { OrganizationsClient } from '@aws-sdk/client-organizations';
-import { SFNClient } from '@aws-sdk/client-sfn';
 import middy from '@middy/core';
 import { z } from 'zod';
-import { type StartExecutionClient, startRun } from '../adapters/executions.ts';
+import { type StartExecutionClient, startRun, stepFunctionsClient } from '../adapters/executions.ts';
 import {
   type OrganizationReadContext,
   type OrganizationsReadClient,
+  organizationsClient,
   readOrganizationTree,
   readParentChain,
 } from '../adapters/organizations.ts';
@@ -286,16 +285,15 @@ export function loadOnEventConfig(
 // ---------------------------------------------------------------------------------------------------------
 // The Lambda handler: one middy chain, built at load
 
-const sfn = tracer.captureAWSv3Client(new SFNClient({}));
-// Organizations is global (one endpoint per partition) and slow to throttle-recover: retry patiently.
-const organizations = tracer.captureAWSv3Client(
-  new OrganizationsClient({ retryMode: 'adaptive', maxAttempts: 8 }),
-);
-let onEventConfig: OnEventConfig | undefined;
+// Built on the first invocation, with the configuration: a container's environment is fixed, but the local
+// runtime starts a fresh sandbox (another endpoint) per session and resets them with the configuration.
+let container:
+  | { config: OnEventConfig; sfn: StartExecutionClient; organizations: OrganizationsReadClient }
+  | undefined;
 
-/** For tests, which change the environment (and the policy file) between invocations. */
+/** For tests and the local runtime, which change the environment (and the policy file) between invocations. */
 export function resetOnEventConfig(): void {
-  onEventConfig = undefined;
+  container = undefined;
 }
 
 export const handler = middy()
@@ -303,6 +301,10 @@ export const handler = middy()
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .use(logMetrics(metrics, { captureColdStartMetric: true }))
   .handler(async (event: unknown) => {
-    onEventConfig ??= loadOnEventConfig();
-    return onEvent(event, { sfn, organizations, config: onEventConfig, clock: () => new Date() });
+    container ??= {
+      config: loadOnEventConfig(),
+      sfn: tracer.captureAWSv3Client(stepFunctionsClient()),
+      organizations: tracer.captureAWSv3Client(organizationsClient()),
+    };
+    return onEvent(event, { ...container, clock: () => new Date() });
   });

@@ -2,12 +2,13 @@
  * Plan: the remediation plan for the scope, then the work for this iteration grouped by VPC (or Transit
  * Gateway) and paged. What a person already answered in this run is not asked again.
  */
+
+import { type Deps, deps, runKey } from '../adapters/deps.ts';
 import type { InventorySnapshot } from '../domain/model.ts';
 import { plan } from '../domain/planner.ts';
 import type { RemediationPlan } from '../domain/remediation-plan.ts';
 import type { AuditReport } from '../domain/verdict.ts';
 import { pageCount, type WorkGroup, workGroups } from '../domain/work-groups.ts';
-import { type Deps, deps, runKey } from './deps.ts';
 import { type StepInput, StepInputSchema } from './inputs.ts';
 import { lambdaHandler } from './middy.ts';
 

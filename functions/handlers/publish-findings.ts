@@ -2,11 +2,12 @@
  * Publish findings: one ASFF finding per verdict, reconciled with what vecguard reported before (resolve
  * what is fixed, archive what is gone). In dry-run, findings are built and counted but not imported.
  */
+
+import { type Deps, deps, runKey } from '../adapters/deps.ts';
 import { publishFindings, readPreviousFindings } from '../adapters/securityhub-publisher.ts';
 import { findingsForAudit } from '../domain/findings.ts';
 import type { InventorySnapshot } from '../domain/model.ts';
 import type { AuditReport } from '../domain/verdict.ts';
-import { type Deps, deps, runKey } from './deps.ts';
 import { type StepInput, StepInputSchema } from './inputs.ts';
 import { lambdaHandler } from './middy.ts';
 

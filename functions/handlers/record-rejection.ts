@@ -4,9 +4,9 @@
  */
 
 import type { z } from 'zod';
+import { type Deps, deps } from '../adapters/deps.ts';
 import { approvalIdFor } from '../adapters/store/approvals.ts';
 import { ApprovalAlreadyDecidedError, ApprovalNotFoundError } from '../adapters/store/errors.ts';
-import { type Deps, deps } from './deps.ts';
 import { RecordRejectionInputSchema } from './inputs.ts';
 import { lambdaHandler } from './middy.ts';
 

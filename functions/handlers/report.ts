@@ -5,6 +5,8 @@
  * is the estate as it is, not as it was an iteration ago. The summary itself is folded by the domain
  * (functions/domain/run-summary.ts); this step reads what the run recorded and stores what it gives.
  */
+
+import { type Deps, deps, runKey } from '../adapters/deps.ts';
 import { readInventory } from '../adapters/inventory.ts';
 import { notify } from '../adapters/notifier.ts';
 import { BlobNotFoundError } from '../adapters/store/errors.ts';
@@ -20,7 +22,6 @@ import {
   summariseRun,
 } from '../domain/run-summary.ts';
 import type { AuditReport, VerdictKind } from '../domain/verdict.ts';
-import { type Deps, deps, runKey } from './deps.ts';
 import { ReportInputSchema, type StepInput } from './inputs.ts';
 import { lambdaHandler } from './middy.ts';
 import type { StoredPlan } from './plan.ts';

@@ -3,6 +3,8 @@
  * them through SNS how to answer. The task then waits: the answer comes from `vecguard approve`, made with
  * the approver's own AWS identity (docs/loop.md). Nothing in the message can approve anything.
  */
+
+import { type Deps, deps, runKey } from '../adapters/deps.ts';
 import { notify } from '../adapters/notifier.ts';
 import { approvalIdFor } from '../adapters/store/approvals.ts';
 import { ApprovalExistsError } from '../adapters/store/errors.ts';
@@ -11,7 +13,6 @@ import { describeAction, namesOf } from '../domain/action-text.ts';
 import type { InventorySnapshot } from '../domain/model.ts';
 import { approvalRequestNotification } from '../domain/notifications.ts';
 import { InvalidInputError } from '../shared/errors.ts';
-import { type Deps, deps, runKey } from './deps.ts';
 import { type RequestApprovalInput, RequestApprovalInputSchema } from './inputs.ts';
 import { lambdaHandler } from './middy.ts';
 import type { StoredPlan } from './plan.ts';

@@ -49,7 +49,7 @@ interface LoopFunctionSpec {
 
 /**
  * Keyed by construct id; the state machine substitution is `<id>FunctionArn` (docs/loop.md "Substitutions",
- * sandbox/loop.ts `LOOP_FUNCTIONS`). The ids are a contract: renaming one replaces the function.
+ * local/loop.ts `LOOP_FUNCTIONS`). The ids are a contract: renaming one replaces the function.
  */
 export const LOOP_FUNCTION_SPECS = {
   // A whole scope at 5,000 VPCs, paced by EC2's read buckets (bench/sweep.ts).

@@ -4,10 +4,13 @@
  * call log read back as "which EC2 actions did the unit call".
  */
 import { EC2Client } from '@aws-sdk/client-ec2';
-import type { CallRecord } from '#sandbox/call-log.ts';
-import type { ScenarioInput } from '#sandbox/ec2/scenario-schema.ts';
-import type { Ec2Durations } from '#sandbox/ec2/store.ts';
-import { type SandboxHandle, startSandbox } from '#sandbox/server.ts';
+import {
+  type CallRecord,
+  type Ec2Durations,
+  type Sandbox,
+  type ScenarioInput,
+  startSandbox,
+} from '@vecguard/sandbox';
 import type { ActionContext } from '../../functions/adapters/actions/types.ts';
 import { Ec2Gateway } from '../../functions/adapters/ec2-gateway.ts';
 import { ACTION_RISKS, type ActionKind } from '../../functions/domain/action-kinds.ts';
@@ -34,7 +37,7 @@ export const DURATIONS: Partial<Ec2Durations> = {
 };
 
 export interface ActionsHarness {
-  readonly sandbox: SandboxHandle;
+  readonly sandbox: Sandbox;
   /** A plain SDK client, for reading state back independently of the code under test. */
   readonly sdk: EC2Client;
   /** Scenario id of `<vpc>`, `<vpc>/<resource>` or `tgw/<name>`. */

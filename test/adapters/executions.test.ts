@@ -9,12 +9,11 @@ import {
   ListExecutionsCommand,
   SFNClient,
 } from '@aws-sdk/client-sfn';
+import { type Sandbox, startSandbox } from '@vecguard/sandbox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { executionArnOf, startRun } from '../../functions/adapters/executions.ts';
 import type { ExecutionInput } from '../../functions/domain/triggers.ts';
 import { AwsCallError } from '../../functions/shared/errors.ts';
-import { type SandboxHandle, startSandbox } from '../../sandbox/server.ts';
-import { stepFunctions } from '../../sandbox/stepfunctions/emulator.ts';
 
 const PASS_MACHINE = JSON.stringify({ StartAt: 'Done', States: { Done: { Type: 'Pass', End: true } } });
 
@@ -41,12 +40,12 @@ async function settled(sfn: SFNClient, executionArn: string): Promise<string> {
 }
 
 describe('startRun', () => {
-  let sandbox: SandboxHandle;
+  let sandbox: Sandbox;
   let sfn: SFNClient;
   let stateMachineArn: string;
 
   beforeAll(async () => {
-    sandbox = await startSandbox({ services: [stepFunctions()] });
+    sandbox = await startSandbox({});
     sfn = new SFNClient({
       endpoint: sandbox.url,
       region: 'us-east-1',

@@ -1,30 +1,26 @@
 import { STSClient } from '@aws-sdk/client-sts';
+import { DEFAULT_ACCOUNT_ID, type Sandbox, startSandbox } from '@vecguard/sandbox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assumeScopeCredentials, roleSessionName, whoAmI } from '#adapters/identity.ts';
-import { DEFAULT_ACCOUNT_ID } from '#sandbox/credentials.ts';
-import { type SandboxHandle, startSandbox } from '#sandbox/server.ts';
-import { type StsEmulator, sts } from '#sandbox/sts/emulator.ts';
 import { AccessError } from '#shared/errors.ts';
 
 const MEMBER = '222222222222';
 const ROLE = `arn:aws:iam::${MEMBER}:role/vecguard-member`;
 
 describe('identity against the sandbox STS', () => {
-  let sandbox: SandboxHandle;
+  let sandbox: Sandbox;
   const client = (credentials = sandbox.clientCredentials) =>
     new STSClient({ endpoint: sandbox.url, region: 'us-east-1', credentials, maxAttempts: 1 });
 
   beforeAll(async () => {
     sandbox = await startSandbox({
       clock: { speed: 0 },
-      services: [
-        sts({
-          roles: [
-            { arn: ROLE, externalId: 'vecguard-ext' },
-            { arn: `arn:aws:iam::${MEMBER}:role/locked`, trustedAccountIds: ['999999999999'] },
-          ],
-        }),
-      ],
+      sts: {
+        roles: [
+          { arn: ROLE, externalId: 'vecguard-ext' },
+          { arn: `arn:aws:iam::${MEMBER}:role/locked`, trustedAccountIds: ['999999999999'] },
+        ],
+      },
     });
     sandbox.credentials.register('AKIDALICE', DEFAULT_ACCOUNT_ID, {
       principalArn: `arn:aws:iam::${DEFAULT_ACCOUNT_ID}:user/alice`,
@@ -49,7 +45,7 @@ describe('identity against the sandbox STS', () => {
       externalId: 'vecguard-ext',
     });
     expect(credentials.expiration).toBeInstanceOf(Date);
-    const issued = (sandbox.router.service('sts') as StsEmulator).sessions.at(-1);
+    const issued = sandbox.sts.sessions.at(-1);
     expect(issued).toMatchObject({ roleArn: ROLE, externalId: 'vecguard-ext' });
     const member = await whoAmI(client(credentials));
     expect(member).toMatchObject({

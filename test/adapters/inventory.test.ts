@@ -1,12 +1,11 @@
+import { INSTANCE_TYPES, loadScenarioFile } from '@vecguard/sandbox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { INSTANCE_TYPES } from '#sandbox/ec2/catalogue.ts';
-import { loadScenarioFile } from '#sandbox/scenarios/index.ts';
 import { loadPolicyFile } from '../../cli/commands/policy.ts';
 import { Ec2Gateway } from '../../functions/adapters/ec2-gateway.ts';
 import { readInventory } from '../../functions/adapters/inventory.ts';
 import { audit } from '../../functions/domain/audit.ts';
 import type { InventorySnapshot } from '../../functions/domain/model.ts';
-import { type Ec2Harness, startEc2Harness } from '../sandbox/ec2-harness.ts';
+import { type Ec2Harness, startEc2Harness } from '../support/sandbox.ts';
 
 const ACCOUNT = '111111111111';
 const REGION = 'us-east-1';

@@ -1,4 +1,5 @@
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
+import { DEFAULT_ACCOUNT_ID, type Sandbox, type SnsEmulator, startSandbox } from '@vecguard/sandbox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { notify } from '#adapters/notifier.ts';
 import {
@@ -10,9 +11,6 @@ import {
   runReportNotification,
   subjectLine,
 } from '#domain/notifications.ts';
-import { DEFAULT_ACCOUNT_ID } from '#sandbox/credentials.ts';
-import { type SandboxHandle, startSandbox } from '#sandbox/server.ts';
-import { type SnsEmulator, sns } from '#sandbox/sns/emulator.ts';
 import { AwsCallError } from '#shared/errors.ts';
 
 const TASK_TOKEN = 'AQCEAAAAKgAAAAMAAAAAAAAAAR7secret-task-token';
@@ -215,14 +213,14 @@ describe('notification text', () => {
 });
 
 describe('notify against the sandbox SNS', () => {
-  let sandbox: SandboxHandle;
+  let sandbox: Sandbox;
   let emulator: SnsEmulator;
   let client: SNSClient;
   let topicArn: string;
 
   beforeAll(async () => {
-    sandbox = await startSandbox({ clock: { speed: 0 }, services: [sns()] });
-    emulator = sandbox.router.service('sns') as SnsEmulator;
+    sandbox = await startSandbox({ clock: { speed: 0 } });
+    emulator = sandbox.sns;
     client = new SNSClient({
       endpoint: sandbox.url,
       region: 'us-east-1',

@@ -1,9 +1,9 @@
+import type { ScenarioOrganizationInput } from '@vecguard/sandbox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readOrganizationTree, readParentChain } from '../../functions/adapters/organizations.ts';
 import { parentChain } from '../../functions/domain/organization.ts';
 import { AccessError } from '../../functions/shared/errors.ts';
-import type { ScenarioOrganizationInput } from '../../sandbox/organizations/scenario.ts';
-import { type OrganizationsHarness, startOrganizationsSandbox } from '../sandbox/organizations-harness.ts';
+import { type OrganizationsHarness, startOrganizationsSandbox } from '../support/sandbox.ts';
 
 const MANAGEMENT = '111111111111';
 const DELEGATED = '222222222222';

@@ -1,13 +1,11 @@
 import { SecurityHubClient } from '@aws-sdk/client-securityhub';
+import { DEFAULT_ACCOUNT_ID, type Sandbox, type SecurityHubEmulator, startSandbox } from '@vecguard/sandbox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Clock } from '#adapters/rate-limit.ts';
 import { publishFindings } from '#adapters/securityhub-publisher.ts';
 import type { Finding } from '#domain/asff.ts';
 import { findingForVerdict } from '#domain/findings.ts';
 import { type VpcVerdict, VpcVerdictSchema } from '#domain/verdict.ts';
-import { DEFAULT_ACCOUNT_ID } from '#sandbox/credentials.ts';
-import { type SecurityHubEmulator, securityHub } from '#sandbox/securityhub/emulator.ts';
-import { type SandboxHandle, startSandbox } from '#sandbox/server.ts';
 import { AccessError, AwsCallError } from '#shared/errors.ts';
 
 const ACCOUNT = DEFAULT_ACCOUNT_ID;
@@ -52,7 +50,7 @@ const findingsFor = (vpcIds: readonly string[], region: string, takenAt: string)
   vpcIds.map((id) => findingForVerdict(blocked(id, region), { takenAt }));
 
 describe('publishFindings against the sandbox Security Hub', () => {
-  let sandbox: SandboxHandle;
+  let sandbox: Sandbox;
   let hub: SecurityHubEmulator;
   const clients = new Map<string, SecurityHubClient>();
   const client = (region: string): SecurityHubClient => {
@@ -74,10 +72,9 @@ describe('publishFindings against the sandbox Security Hub', () => {
   beforeAll(async () => {
     sandbox = await startSandbox({
       clock: { speed: 0, startAt: Date.parse('2026-11-24T03:00:00Z') },
-      services: [securityHub()],
     });
     sandbox.registerCredentials('AKIDMEMBERPUB', '222222222222');
-    hub = sandbox.router.service('securityhub') as SecurityHubEmulator;
+    hub = sandbox.securityHub;
   });
   afterAll(() => sandbox.stop());
 

@@ -6,7 +6,7 @@
 import { DescribeVpcEncryptionControlsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Approval } from '../../functions/adapters/store/approvals.ts';
-import { type LocalLoop, startLocalLoop } from '../../sandbox/loop.ts';
+import { type LocalLoop, startLocalLoop } from '../../local/loop.ts';
 import { run } from './helpers.ts';
 
 const ROOT = 'arn:aws:iam::111111111111:root';
@@ -39,7 +39,7 @@ async function pendingThroughCommand(runId: string, count: number): Promise<Appr
 }
 
 async function controlMode(vpcId: string): Promise<string | undefined> {
-  const { sandbox } = loop.full;
+  const { sandbox } = loop;
   const ec2 = new EC2Client({
     endpoint: sandbox.url,
     region: sandbox.region,
@@ -54,7 +54,9 @@ async function controlMode(vpcId: string): Promise<string | undefined> {
 
 describe('approving a run through the CLI', () => {
   it('lists what the run waits for, approves one, rejects the rest, and the run applies only the approved', async () => {
-    const { executionArn, runId } = await loop.start({ maxIterations: 1 });
+    const [started] = await loop.sweep();
+    if (!started) throw new Error('the sweep started no execution');
+    const { executionArn, runId } = started;
     // One group per VPC to change (legacy, inspection, analytics, payments, edge) and one for the TGW.
     const pending = await pendingThroughCommand(runId, 6);
     expect(pending.every((a) => !('taskToken' in a))).toBe(true);

@@ -6,8 +6,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type Sandbox, startSandbox } from '@vecguard/sandbox';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { type FullSandbox, startFullSandbox } from '../../sandbox/full.ts';
 import { run } from './helpers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'vecguard-errors-'));
@@ -197,15 +197,15 @@ describe('AWS errors (exit 3, one line)', () => {
   });
 
   describe('against the sandbox', () => {
-    let full: FullSandbox;
+    let full: Sandbox;
     beforeAll(async () => {
-      full = await startFullSandbox({ scenario: 'default', port: 0 });
+      full = await startSandbox({ scenario: 'default', port: 0 });
     });
     afterAll(async () => {
-      await full.sandbox.stop();
+      await full.stop();
     });
     const useSandbox = () => {
-      for (const [key, value] of Object.entries(full.sandbox.env)) vi.stubEnv(key, value);
+      for (const [key, value] of Object.entries(full.env)) vi.stubEnv(key, value);
     };
 
     it('credentials the endpoint does not know', async () => {
@@ -221,7 +221,7 @@ describe('AWS errors (exit 3, one line)', () => {
 
     it('a read the identity is not allowed names the permission it needs', async () => {
       useSandbox();
-      const rule = full.sandbox.faults.add({
+      const rule = full.faults.add({
         service: 'ec2',
         action: 'DescribeVpcs',
         errorCode: 'UnauthorizedOperation',
@@ -235,7 +235,7 @@ describe('AWS errors (exit 3, one line)', () => {
             'vecguard: DescribeVpcs was refused: You are not authorized to perform this operation; the identity needs ec2:DescribeVpcs\n',
         });
       } finally {
-        full.sandbox.faults.remove(rule.id);
+        full.faults.remove(rule.id);
       }
     });
 

@@ -4,26 +4,27 @@
  * Organizations refuses the credentials in use, it stops with the one line that says why and what to do,
  * rather than judge without the OUs.
  */
+
+import { type Sandbox, startSandbox } from '@vecguard/sandbox';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AuditReportSchema } from '../../functions/domain/verdict.ts';
-import { type FullSandbox, startFullSandbox } from '../../sandbox/full.ts';
 import { run } from './helpers.ts';
 
 const POLICY = 'test/fixtures/policies/ou-targets.policy.yaml';
-let full: FullSandbox;
+let full: Sandbox;
 
 beforeAll(async () => {
-  full = await startFullSandbox({ scenario: 'test/fixtures/scenarios/organization.yaml', port: 0 });
-  for (const [key, value] of Object.entries(full.sandbox.env)) vi.stubEnv(key, value);
+  full = await startSandbox({ scenario: 'test/fixtures/scenarios/organization.yaml', port: 0 });
+  for (const [key, value] of Object.entries(full.env)) vi.stubEnv(key, value);
 });
 afterAll(async () => {
   vi.unstubAllEnvs();
-  await full.sandbox.stop();
+  await full.stop();
 });
 
 describe('vecguard scan with OU targets', () => {
   it('judges the management account by its OU’s target, reading only its chain', async () => {
-    const since = full.sandbox.calls.lastSeq;
+    const since = full.calls.lastSeq;
     const r = await run('scan', '--policy', POLICY, '--format', 'json');
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
@@ -35,9 +36,9 @@ describe('vecguard scan with OU targets', () => {
       desiredMode: 'monitor',
       policySource: 'target:platform',
     });
-    const organizations = full.sandbox.calls.query({ service: 'organizations', sinceSeq: since });
+    const organizations = full.calls.query({ service: 'organizations', sinceSeq: since });
     expect(organizations.map((c) => c.action)).toEqual(['ListParents', 'ListParents']);
-    expect(full.sandbox.calls.query({ sinceSeq: since, mutating: true })).toEqual([]);
+    expect(full.calls.query({ sinceSeq: since, mutating: true })).toEqual([]);
   });
 
   it('the table says there is nothing to do where the OU asks for monitor', async () => {
@@ -59,13 +60,13 @@ describe('vecguard scan with OU targets', () => {
         /^vecguard: organizations ListParents failed: AccessDeniedException: the policy targets organizational units \(ou-vg01-sandbox1, ou-vg01-platform, ou-vg01-workload\), so vecguard reads AWS Organizations, and the account of these credentials \(333333333333\) may not read it: run it in the organization's management account or a delegated administrator account, .*or target accounts instead of OUs\. /,
       );
     } finally {
-      vi.stubEnv('AWS_ACCESS_KEY_ID', full.sandbox.env.AWS_ACCESS_KEY_ID ?? '');
+      vi.stubEnv('AWS_ACCESS_KEY_ID', full.env.AWS_ACCESS_KEY_ID ?? '');
     }
   });
 
   it('a policy without OU targets never calls Organizations', async () => {
-    const since = full.sandbox.calls.lastSeq;
+    const since = full.calls.lastSeq;
     expect((await run('scan')).code).toBe(0);
-    expect(full.sandbox.calls.query({ service: 'organizations', sinceSeq: since })).toEqual([]);
+    expect(full.calls.query({ service: 'organizations', sinceSeq: since })).toEqual([]);
   });
 });

@@ -6,11 +6,11 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type Sandbox, startSandbox } from '@vecguard/sandbox';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { FindingSchema } from '../../functions/domain/asff.ts';
 import { RemediationPlanSchema } from '../../functions/domain/remediation-plan.ts';
 import { AuditReportSchema } from '../../functions/domain/verdict.ts';
-import { type FullSandbox, startFullSandbox } from '../../sandbox/full.ts';
 import { run } from './helpers.ts';
 
 /** What the loop's first audit of the default estate says (test/e2e/loop.test.ts, `before`). */
@@ -23,22 +23,22 @@ const LOOP_VERDICTS = {
   shared: 'EXEMPT',
 };
 
-let full: FullSandbox;
+let full: Sandbox;
 
 beforeAll(async () => {
-  full = await startFullSandbox({ scenario: 'default', port: 0 });
-  for (const [key, value] of Object.entries(full.sandbox.env)) vi.stubEnv(key, value);
+  full = await startSandbox({ scenario: 'default', port: 0 });
+  for (const [key, value] of Object.entries(full.env)) vi.stubEnv(key, value);
 });
 afterAll(async () => {
   vi.unstubAllEnvs();
-  await full.sandbox.stop();
+  await full.stop();
 });
 
 /** Run a command and return what it did, plus the calls the sandbox received meanwhile. */
 async function runWatched(...argv: string[]) {
-  const since = full.sandbox.calls.lastSeq;
+  const since = full.calls.lastSeq;
   const result = await run(...argv);
-  const calls = full.sandbox.calls.query({ sinceSeq: since });
+  const calls = full.calls.query({ sinceSeq: since });
   return { ...result, calls, mutating: calls.filter((c) => c.mutating) };
 }
 

@@ -1,26 +1,10 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { importsOf, sourceFiles } from '../support/imports.ts';
 
 const DOMAIN = 'functions/domain';
 // The domain may use these and its own sibling files, nothing else: no AWS SDK, no node:*, no other folder.
 const ALLOWED_PACKAGES = new Set(['zod', 'yaml']);
-
-function sourceFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? sourceFiles(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
-  );
-}
-
-function importsOf(source: string): string[] {
-  const specifiers = [
-    ...source.matchAll(/\bfrom\s+['"]([^'"]+)['"]/g),
-    ...source.matchAll(/\bimport\s*\(\s*['"]([^'"]+)['"]\s*\)/g),
-    ...source.matchAll(/^\s*import\s+['"]([^'"]+)['"]/gm),
-    ...source.matchAll(/\brequire\s*\(\s*['"]([^'"]+)['"]\s*\)/g),
-  ];
-  return specifiers.map((m) => m[1] ?? '');
-}
 
 function forbiddenImports(file: string, source: string): string[] {
   return importsOf(source)

@@ -499,7 +499,7 @@ describe('executionInput', () => {
       roleArn: null,
       vpcIds: [V1],
       organizationalUnitIds: [],
-      maxIterations: 4,
+      maxIterations: 6,
       pollSeconds: 30,
       maxPolls: 40,
       approvalTimeoutSeconds: 5400,

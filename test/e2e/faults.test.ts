@@ -5,13 +5,10 @@
  * is seeded or one-shot, so a run replays the same way.
  */
 import type { AwsSecurityFinding } from '@aws-sdk/client-securityhub';
+import { applyDriftEvent, defaultProductArn, type ExecutionEvent, eventsOfPhase } from '@vecguard/sandbox';
 import { describe, expect, it } from 'vitest';
 import type { RunSummary } from '../../functions/domain/run-summary.ts';
-import type { LocalLoop } from '../../sandbox/loop.ts';
-import { applyDriftEvent, eventsOfPhase } from '../../sandbox/scenarios/replay.ts';
-import { defaultProductArn, type SecurityHubEmulator } from '../../sandbox/securityhub/emulator.ts';
-import type { SnsEmulator } from '../../sandbox/sns/emulator.ts';
-import type { ExecutionEvent } from '../../sandbox/stepfunctions/history.ts';
+import type { LocalLoop } from '../../local/loop.ts';
 import {
   ACCOUNT,
   byName,
@@ -49,7 +46,7 @@ function unresolvedFailures(summary: RunSummary | undefined): string[] {
 }
 
 function history(l: LocalLoop, executionArn: string): readonly ExecutionEvent[] {
-  return l.stepFunctions.runner.execution(executionArn)?.history ?? [];
+  return l.sandbox.stepFunctions.runner.execution(executionArn)?.history ?? [];
 }
 
 /** Task (Lambda) failures the state machine saw, by error name, in order. */
@@ -73,11 +70,11 @@ function retriedToSuccess(l: LocalLoop, executionArn: string, failures: ReturnTy
 }
 
 function snsMessages(l: LocalLoop) {
-  return (l.full.sandbox.router.service('sns') as SnsEmulator).messagesFor(l.topicArn);
+  return l.sandbox.sns.messagesFor(l.topicArn);
 }
 
 function vpcFinding(l: LocalLoop, vpcId: string | undefined): AwsSecurityFinding | undefined {
-  const hub = l.full.sandbox.router.service('securityhub') as SecurityHubEmulator;
+  const hub = l.sandbox.securityHub;
   return hub
     .findings(ACCOUNT, REGION)
     .filter((f) => f.ProductArn === defaultProductArn(ACCOUNT, REGION))
@@ -85,12 +82,12 @@ function vpcFinding(l: LocalLoop, vpcId: string | undefined): AwsSecurityFinding
 }
 
 function controlOf(l: LocalLoop, vpcId: string) {
-  return l.full.sandbox.ec2.regionState(ACCOUNT, REGION).vpcs.get(vpcId)?.control;
+  return l.sandbox.ec2.regionState(ACCOUNT, REGION).vpcs.get(vpcId)?.control;
 }
 
 /** A VPC's id by its Name tag (scenario VPCs, and those the recorded CloudTrail calls created). */
 function vpcIdOf(l: LocalLoop, name: string): string {
-  const vpcs = l.full.sandbox.ec2.regionState(ACCOUNT, REGION).vpcs.values();
+  const vpcs = l.sandbox.ec2.regionState(ACCOUNT, REGION).vpcs.values();
   const id = [...vpcs].find((v) => v.tags.get('Name') === name)?.id;
   if (!id) throw new Error(`no VPC named ${name} in ${ACCOUNT}/${REGION}`);
   return id;
@@ -104,7 +101,7 @@ function driftOnceEnforced(l: LocalLoop, vpcName: string, change: (vpcId: string
   const vpcId = vpcIdOf(l, vpcName);
   let at: number | undefined;
   let pending: Promise<void> = Promise.resolve();
-  const stop = l.stepFunctions.runner.onEvent((event) => {
+  const stop = l.sandbox.stepFunctions.runner.onEvent((event) => {
     if (at !== undefined || event.type !== 'TaskStateEntered' || event.stateName !== 'Plan') return;
     const input = event.input as { scope: { runId: string }; iteration: { n: number } };
     const iteration = input.iteration.n;
@@ -135,14 +132,14 @@ describe('EC2 throttling', () => {
     await replayRecordedEvents(loop);
     // Buckets of a few requests that refill slowly (per sandbox second; the sandbox clock runs at 600×, so
     // reads refill at 3 and writes at 1.5 per real second: well under what the client's EC2-sized buckets send).
-    loop.full.sandbox.throttle.configure({
+    loop.sandbox.throttle.configure({
       enabled: true,
       read: { burst: 3, perSecond: 0.005 },
       write: { burst: 2, perSecond: 0.0025 },
     });
     const { result, summary, executionArn } = await runToEnd(loop, () => true);
 
-    expect(loop.full.sandbox.calls.query({ errorCode: 'RequestLimitExceeded' }).length).toBeGreaterThan(0);
+    expect(loop.sandbox.calls.query({ errorCode: 'RequestLimitExceeded' }).length).toBeGreaterThan(0);
     expect(result.status).toBe('SUCCEEDED');
     expect(verdicts(summary)).toEqual(DEFAULT_VERDICTS);
     expect(unresolvedFailures(summary)).toEqual([]);
@@ -157,13 +154,13 @@ describe('EC2 5xx errors', () => {
   it('20% InternalError and an Unavailable that outlives the SDK are absorbed by the retries: same verdicts', async () => {
     loop = await startLoop({ faultSeed: FAULT_SEED });
     await replayRecordedEvents(loop);
-    const { faults } = loop.full.sandbox;
+    const { faults } = loop.sandbox;
     // Eight 503s in a row exhaust the SDK's attempts on the first DescribeVpcs: the state machine must retry.
     faults.add({ service: 'ec2', action: 'DescribeVpcs', errorCode: 'Unavailable', times: 8 });
     faults.add({ service: 'ec2', errorCode: 'InternalError', errorRate: 0.2 });
     const { result, summary, executionArn } = await runToEnd(loop, () => true);
 
-    const calls = loop.full.sandbox.calls;
+    const calls = loop.sandbox.calls;
     expect(calls.query({ errorCode: 'Unavailable' })).toHaveLength(8);
     expect(calls.query({ errorCode: 'InternalError' }).length).toBeGreaterThan(10);
     expect(result.status).toBe('SUCCEEDED');
@@ -178,7 +175,7 @@ describe('EC2 5xx errors', () => {
   it('a 5xx that never stops ends the run FAILED, with a failure report naming the step, the action and the error', async () => {
     loop = await startLoop({ faultSeed: FAULT_SEED });
     await replayRecordedEvents(loop);
-    loop.full.sandbox.faults.add({
+    loop.sandbox.faults.add({
       service: 'ec2',
       action: 'ModifyVpcEncryptionControl',
       errorCode: 'InternalError',
@@ -214,7 +211,7 @@ describe('EC2 5xx errors', () => {
   it('a client error that never stops is recorded failed, counted, and named as the reason, while the rest converges', async () => {
     loop = await startLoop({ faultSeed: FAULT_SEED });
     await replayRecordedEvents(loop);
-    loop.full.sandbox.faults.add({
+    loop.sandbox.faults.add({
       service: 'ec2',
       action: 'ModifyVpcEncryptionControl',
       errorCode: 'InvalidParameterValue',
@@ -273,7 +270,7 @@ describe('a failed transition', () => {
     await replayRecordedEvents(loop);
     const payments = vpcIdOf(loop, 'payments');
     const stateMessage = 'Injected: a non-capable ENI appeared during enforce-in-progress';
-    loop.full.sandbox.ec2.failNextTransition(payments, stateMessage);
+    loop.sandbox.ec2.failNextTransition(payments, stateMessage);
     const { result, summary } = await runToEnd(loop, () => true);
 
     expect(result.status).toBe('SUCCEEDED');
@@ -304,7 +301,7 @@ describe('drift during the run', () => {
   it('an enforced VPC switched back to monitor mid-run is found DRIFTED and restored to enforce once approved', async () => {
     loop = await startLoop({ faultSeed: FAULT_SEED });
     await replayRecordedEvents(loop);
-    const { sandbox } = loop.full;
+    const { sandbox } = loop;
     const drifted = driftOnceEnforced(loop, 'payments', (vpcId) => {
       sandbox.ec2.drift({ kind: 'set-control', vpcId, mode: 'monitor', accountId: ACCOUNT, region: REGION });
     });
@@ -336,7 +333,7 @@ describe('drift during the run', () => {
   it('a non-capable instance launched into an enforced VPC mid-run is never reported ENFORCED', async () => {
     loop = await startLoop({ faultSeed: FAULT_SEED });
     await replayRecordedEvents(loop);
-    const { sandbox } = loop.full;
+    const { sandbox } = loop;
     let rogue = '';
     const drifted = driftOnceEnforced(loop, 'payments', (vpcId) => {
       rogue = sandbox.ec2.drift({
@@ -375,8 +372,8 @@ describe('the drift scenario: drift after a converged sweep', () => {
     expect(first.result.status).toBe('SUCCEEDED');
     expect(verdicts(first.summary)).toEqual({ orders: 'ENFORCED', billing: 'ENFORCED', search: 'ENFORCED' });
     expect(mutatingEc2Calls(l)).toEqual([]);
-    for (const event of eventsOfPhase(l.full.scenario?.events ?? [], 'after-sweep').drift)
-      applyDriftEvent(l.full.sandbox, event, { account: ACCOUNT, region: REGION });
+    for (const event of eventsOfPhase(l.sandbox.scenario?.events ?? [], 'after-sweep').drift)
+      applyDriftEvent(l.sandbox, event, { account: ACCOUNT, region: REGION });
     return l;
   }
 
@@ -423,7 +420,7 @@ describe('the drift scenario: drift after a converged sweep', () => {
     const second = await runToEnd(l, () => true);
     expect(second.result.status).toBe('SUCCEEDED');
     const billing = byName(second.summary).billing;
-    const rogue = [...l.full.sandbox.ec2.regionState(ACCOUNT, REGION).instances.values()].find(
+    const rogue = [...l.sandbox.ec2.regionState(ACCOUNT, REGION).instances.values()].find(
       (i) => i.tags.get('Name') === 'rogue',
     );
     if (rogue?.instanceType === 'c5.large') {

@@ -1,10 +1,10 @@
 /** Shared set-up for the end-to-end runs: the local loop on a scenario, and a person answering approvals. */
 
+import { eventsOfPhase, replayCloudTrail } from '@vecguard/sandbox';
 import { afterEach } from 'vitest';
 import type { Approval } from '../../functions/adapters/store/approvals.ts';
 import type { RunSummary } from '../../functions/domain/run-summary.ts';
-import { type LocalLoop, type LocalLoopOptions, startLocalLoop } from '../../sandbox/loop.ts';
-import { eventsOfPhase, replayCloudTrail } from '../../sandbox/scenarios/replay.ts';
+import { type LocalLoop, type LocalLoopOptions, startLocalLoop } from '../../local/loop.ts';
 
 export const ACCOUNT = '111111111111';
 export const REGION = 'us-east-1';
@@ -39,8 +39,8 @@ export function stopLoopsAfterEach(): void {
 
 /** Replay the scenario's recorded CreateVpc calls, as the demo does before its sweep. */
 export async function replayRecordedEvents(loop: LocalLoop): Promise<void> {
-  for (const event of eventsOfPhase(loop.full.scenario?.events ?? [], 'before-sweep').cloudTrail) {
-    await replayCloudTrail(loop.full.sandbox, event);
+  for (const event of eventsOfPhase(loop.sandbox.scenario?.events ?? [], 'before-sweep').cloudTrail) {
+    await replayCloudTrail(loop.sandbox, event);
   }
 }
 
@@ -71,22 +71,24 @@ export function approver(loop: LocalLoop, decide: (a: Approval) => boolean | und
   };
 }
 
+/**
+ * One scheduled sweep of a scope (default: the hub's), delivered to on-event as EventBridge would, run to its
+ * end with `decide` answering its approvals.
+ */
 export async function runToEnd(
   loop: LocalLoop,
   decide: (a: Approval) => boolean | undefined,
-  run: Parameters<LocalLoop['start']>[0] = {},
+  scope: { accountId?: string; region?: string } = {},
 ) {
   const stop = approver(loop, decide);
-  const { executionArn, runId } = await loop.start(run);
+  const started = await loop.sweep({ accountId: scope.accountId ?? ACCOUNT, region: scope.region ?? REGION });
+  if (started.length !== 1) throw new Error(`the sweep started ${started.length} executions, not one`);
+  const { executionArn, runId, accountId, region } = started[0] as (typeof started)[number];
   const result = await loop.wait(executionArn, 120_000);
   const approvals = await stop();
   const summary =
     result.status === 'SUCCEEDED'
-      ? await loop.blobs.getBlob<RunSummary>(
-          { runId, accountId: run.accountId ?? ACCOUNT, region: run.region ?? REGION },
-          'report',
-          0,
-        )
+      ? await loop.blobs.getBlob<RunSummary>({ runId, accountId, region }, 'report', 0)
       : undefined;
   return { result, runId, executionArn, approvals, summary };
 }
@@ -97,5 +99,5 @@ export function byName(summary: RunSummary | undefined) {
 
 /** EC2 calls that would have changed the estate (DryRun calls excluded). */
 export function mutatingEc2Calls(loop: LocalLoop) {
-  return loop.full.sandbox.calls.query().filter((c) => c.service === 'ec2' && c.mutating && !c.dryRun);
+  return loop.sandbox.calls.query().filter((c) => c.service === 'ec2' && c.mutating && !c.dryRun);
 }

@@ -2,9 +2,10 @@
  * The enforcement loop end to end: the real ASL executed by the sandbox's Step Functions, every Task the
  * real handler, every AWS call through the real SDK clients to the sandbox.
  */
+
+import { defaultProductArn } from '@vecguard/sandbox';
 import { describe, expect, it } from 'vitest';
-import type { LocalLoop } from '../../sandbox/loop.ts';
-import { defaultProductArn, type SecurityHubEmulator } from '../../sandbox/securityhub/emulator.ts';
+import type { LocalLoop } from '../../local/loop.ts';
 import {
   ACCOUNT,
   byName,
@@ -80,7 +81,7 @@ describe('the loop on the default estate, approving everything', () => {
     });
 
     // One Security Hub finding per VPC verdict (plus the TGW and the peering), compliance matching the verdict.
-    const hub = loop.full.sandbox.router.service('securityhub') as SecurityHubEmulator;
+    const hub = loop.sandbox.securityHub;
     const findings = hub
       .findings(ACCOUNT, REGION)
       .filter((f) => f.ProductArn === defaultProductArn(ACCOUNT, REGION));
@@ -110,10 +111,8 @@ describe('the loop on the default estate, approving everything', () => {
 
 describe('the loop approving nothing', () => {
   it('applies no risky action, and every approval ends rejected by its timeout', async () => {
-    loop = await startLoop();
-    const { result, summary, approvals } = await runToEnd(loop, () => undefined, {
-      approvalTimeoutSeconds: 600,
-    });
+    loop = await startLoop({ approvalTimeoutMinutes: 10 });
+    const { result, summary, approvals } = await runToEnd(loop, () => undefined);
     expect(result.status).toBe('SUCCEEDED');
     expect(approvals.length).toBeGreaterThan(0);
     expect(summary?.approvals).toMatchObject({
@@ -146,12 +145,10 @@ describe('the loop approving nothing', () => {
 describe('the loop in dry-run', () => {
   it('plans and reports everything, and the sandbox receives no mutating call at all', async () => {
     loop = await startLoop({ dryRun: true });
-    const { result, summary } = await runToEnd(loop, () => true, { maxIterations: 2 });
+    const { result, summary } = await runToEnd(loop, () => true);
     expect(result.status).toBe('SUCCEEDED');
     expect(mutatingEc2Calls(loop)).toEqual([]);
-    expect(loop.full.sandbox.calls.query({ service: 'securityhub', action: 'BatchImportFindings' })).toEqual(
-      [],
-    );
+    expect(loop.sandbox.calls.query({ service: 'securityhub', action: 'BatchImportFindings' })).toEqual([]);
     expect(summary?.dryRun).toBe(true);
     expect(summary?.actions.dryRun).toBeGreaterThan(0);
     expect(summary?.actions.applied).toBe(0);

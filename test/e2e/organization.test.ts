@@ -30,7 +30,7 @@ it('a scheduled sweep runs the loop in every account below the targeted OUs, eac
   const loop = await startLoop({ scenario: SCENARIO, policyFile: POLICY });
   // Imported once the loop has set the handlers' environment (Powertools reads it when first loaded).
   const { onEvent } = await import('../../functions/handlers/on-event.ts');
-  const { sandbox } = loop.full;
+  const { sandbox } = loop;
   const organizations = new OrganizationsClient({
     endpoint: sandbox.url,
     region: sandbox.region,
@@ -97,8 +97,8 @@ it('a scheduled sweep runs the loop in every account below the targeted OUs, eac
       after: 'ENFORCED',
     });
     const modeOf = (accountId: string, vpc: string) => {
-      const id = loop.full.sandbox.ec2.scenarioIds[`${accountId}/us-east-1/${vpc}`] ?? '';
-      return loop.full.sandbox.ec2.regionState(accountId, 'us-east-1').vpcs.get(id)?.control?.mode;
+      const id = loop.sandbox.ec2.scenarioIds[`${accountId}/us-east-1/${vpc}`] ?? '';
+      return loop.sandbox.ec2.regionState(accountId, 'us-east-1').vpcs.get(id)?.control?.mode;
     };
     expect(modeOf('333333333333', 'experiments')).toBe('monitor');
     expect(modeOf('111111111111', 'tools')).toBe('monitor');

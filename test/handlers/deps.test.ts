@@ -3,12 +3,12 @@
  * STSClient: the member role requires an external id (the member stack's `externalId`), and the hub sends
  * the one its configuration names (`VECGUARD_MEMBER_EXTERNAL_ID`), or is refused with an error that says so.
  */
+
+import { type Sandbox, startSandbox } from '@vecguard/sandbox';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { buildDeps, resetDeps } from '../../functions/handlers/deps.ts';
+import { buildDeps, resetDeps } from '../../functions/adapters/deps.ts';
 import type { Scope } from '../../functions/handlers/inputs.ts';
 import { AccessError } from '../../functions/shared/errors.ts';
-import { type SandboxHandle, startSandbox } from '../../sandbox/server.ts';
-import { type StsEmulator, sts } from '../../sandbox/sts/emulator.ts';
 
 const MEMBER = '222222222222';
 const ROLE = `arn:aws:iam::${MEMBER}:role/vecguard-member`;
@@ -24,13 +24,13 @@ const scope: Scope = {
 };
 
 describe('deps in a member account whose role requires an external id', () => {
-  let sandbox: SandboxHandle;
+  let sandbox: Sandbox;
   const saved = { ...process.env };
 
   beforeAll(async () => {
     sandbox = await startSandbox({
       clock: { speed: 0 },
-      services: [sts({ roles: [{ arn: ROLE, externalId: EXTERNAL_ID }] })],
+      sts: { roles: [{ arn: ROLE, externalId: EXTERNAL_ID }] },
     });
   });
   afterAll(() => sandbox.stop());
@@ -51,7 +51,7 @@ describe('deps in a member account whose role requires an external id', () => {
     resetDeps();
   }
 
-  const sessions = () => (sandbox.router.service('sts') as StsEmulator).sessions;
+  const sessions = () => sandbox.sts.sessions;
 
   it('assumes the member role with the configured external id', async () => {
     configure(EXTERNAL_ID);

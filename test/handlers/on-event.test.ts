@@ -16,6 +16,7 @@ import {
   SFNClient,
   type StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
+import { type Sandbox, type ScenarioOrganizationInput, startSandbox } from '@vecguard/sandbox';
 import type { Context } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { OrganizationsReadClient } from '../../functions/adapters/organizations.ts';
@@ -31,10 +32,6 @@ import {
 } from '../../functions/handlers/on-event.ts';
 import { resetConfig } from '../../functions/shared/config.ts';
 import { AccessError, AwsCallError, InvalidInputError } from '../../functions/shared/errors.ts';
-import { organizations } from '../../sandbox/organizations/emulator.ts';
-import type { ScenarioOrganizationInput } from '../../sandbox/organizations/scenario.ts';
-import { type SandboxHandle, startSandbox } from '../../sandbox/server.ts';
-import { stepFunctions } from '../../sandbox/stepfunctions/emulator.ts';
 
 const fixture = (name: string): Record<string, unknown> =>
   JSON.parse(readFileSync(join(import.meta.dirname, '../fixtures/events', `${name}.json`), 'utf8'));
@@ -86,7 +83,7 @@ const policy = validatePolicy({
 });
 
 describe('onEvent', () => {
-  let sandbox: SandboxHandle;
+  let sandbox: Sandbox;
   let sfn: SFNClient;
   let holdArn: string;
   let passArn: string;
@@ -94,7 +91,7 @@ describe('onEvent', () => {
   beforeAll(async () => {
     sandbox = await startSandbox({
       clock: { speed: 0 },
-      services: [stepFunctions(), organizations({ organization: ORGANIZATION })],
+      organizations: { organization: ORGANIZATION },
     });
     sfn = new SFNClient({
       endpoint: sandbox.url,
@@ -160,7 +157,7 @@ describe('onEvent', () => {
       roleArn: 'arn:aws:iam::111111111111:role/vecguard-member',
       vpcIds: [V1],
       organizationalUnitIds: [],
-      maxIterations: 4,
+      maxIterations: 6,
       pollSeconds: 30,
       maxPolls: 40,
       approvalTimeoutSeconds: 7200,
@@ -468,9 +465,7 @@ describe('handler (the middy chain Lambda runs)', () => {
     // The hub (the sandbox's default account) is a member of an organisation it does not manage.
     const sandbox = await startSandbox({
       clock: { speed: 0 },
-      services: [
-        organizations({ organization: { managementAccount: '999999999999', accounts: ['111111111111'] } }),
-      ],
+      organizations: { organization: { managementAccount: '999999999999', accounts: ['111111111111'] } },
     });
     try {
       stubEnv(

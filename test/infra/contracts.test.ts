@@ -10,7 +10,7 @@ import { CONFIG_RESOURCE_TYPE_PREFIX, CONFIG_RESOURCE_TYPES } from '../../infra/
 import { LOOP_FUNCTION_SPECS } from '../../infra/constructs/loop-functions.ts';
 import { PROJECT_ROOT } from '../../infra/constructs/vecguard-function.ts';
 import { EC2_READ_ACTIONS, ORGANIZATIONS_READ_ACTIONS } from '../../infra/permissions.ts';
-import { LOOP_FUNCTIONS } from '../../sandbox/loop.ts';
+import { LOOP_FUNCTIONS } from '../../local/loop.ts';
 
 /** The `XCommand`s a source file imports from an SDK client package, as IAM actions of `service`. */
 function commandsOf(file: string, client: string, service: string): string[] {

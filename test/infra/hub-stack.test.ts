@@ -11,7 +11,7 @@ import { ASL_FILE, placeholdersOf } from '../../infra/constructs/enforcement-loo
 import { CONFIG_RESOURCE_TYPES } from '../../infra/constructs/event-triggers.ts';
 import { HubStack, type HubStackProps } from '../../infra/hub-stack.ts';
 import { EC2_READ_ACTIONS, ORGANIZATIONS_READ_ACTIONS } from '../../infra/permissions.ts';
-import { LOOP_FUNCTIONS } from '../../sandbox/loop.ts';
+import { LOOP_FUNCTIONS } from '../../local/loop.ts';
 
 type Resource = { Type: string; Properties: Record<string, unknown>; DeletionPolicy?: string };
 type Statement = {

@@ -1,6 +1,6 @@
 /**
  * A new flow log on a VPC whose custom format carries `${encryption-status}` (0 clear, 1 Nitro, 2 application,
- * 3 both): formats are immutable, so an existing flow log can never gain the field (DESIGN §2). The log shows
+ * 3 both): formats are immutable, so an existing flow log can never gain the field (docs/design.md §2). The log shows
  * which flows still travel in clear text before enforce cuts them.
  *
  * `CreateFlowLogs` answers HTTP 200 with per-resource failures in `Unsuccessful`: those become a failed outcome

@@ -1,6 +1,6 @@
 /**
  * Create a VPC's encryption control. `CreateVpcEncryptionControl` has no Mode: it always creates **monitor**
- * (DESIGN §2), `creating` → `monitor-in-progress` → `available`. An existing VPC can only reach enforce
+ * (docs/design.md §2), `creating` → `monitor-in-progress` → `available`. An existing VPC can only reach enforce
  * through monitor, so this is every unmonitored VPC's first step.
  */
 import {

@@ -1,6 +1,6 @@
 /**
  * Turn on a Transit Gateway's encryption support: `ModifyTransitGateway Options.EncryptionSupport=enable`, only
- * possible after creation, `enabling` for up to 14 days (DESIGN §2). AWS refuses it while security-group
+ * possible after creation, `enabling` for up to 14 days (docs/design.md §2). AWS refuses it while security-group
  * referencing or multicast is on (and with Connect, peering, Network Firewall or VPN Concentrator
  * attachments, which the planner turns into guidance; AWS has the last word on those). Bills every attached VPC.
  */

@@ -1,6 +1,6 @@
 /**
  * One VPC-level exclusion on or off: `ModifyVpcEncryptionControl <Name>Exclusion=enable|disable`
- * (the VPC key names, DESIGN §2), `enabling` → `enabled` / `disabling` → `disabled`. Shared by
+ * (the VPC key names, docs/design.md §2), `enabling` → `enabled` / `disabling` → `disabled`. Shared by
  * `enable-exclusion` and `disable-exclusion`, which are each other's undo.
  */
 import {

@@ -35,7 +35,7 @@ async function unlessNotFound<T>(read: Promise<T>): Promise<T | null> {
 // --- encryption controls ---------------------------------------------------------------------------------
 
 /**
- * The `ModifyVpcEncryptionControl` member for each exclusion (DESIGN §2: the VPC-level key is `<Name>Exclusion`;
+ * The `ModifyVpcEncryptionControl` member for each exclusion (docs/design.md §2: the VPC-level key is `<Name>Exclusion`;
  * the account-level one is `<Name>`, CloudFormation's `<Name>ExclusionInput`). Typed against the SDK, so a
  * renamed member fails the build.
  */
@@ -163,7 +163,7 @@ export interface LiveTransitGateway {
   readonly state: string;
   /**
    * `Options.EncryptionSupport.EncryptionState`. The SDK enum says `enabled|enabling|disabled|disabling`;
-   * DESIGN §2 (after the launch docs) says `enable`; both spellings are read the same way (see `tgwEncryption`).
+   * docs/design.md §2 (after the launch docs) says `enable`; both spellings are read the same way (see `tgwEncryption`).
    */
   readonly encryptionState: string;
   readonly encryptionMessage?: string;

@@ -1,6 +1,6 @@
 /**
  * The audit log: one entry per applied (or dry-run, failed, already-so) action, with who approved it and
- * the state before and after, so that every change vecguard makes can be explained and undone (DESIGN §5).
+ * the state before and after, so that every change vecguard makes can be explained and undone (docs/design.md §5).
  * Append-only: a put is conditional on `attribute_not_exists(pk)`, so an entry is never overwritten.
  */
 import { PutCommand, QueryCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
