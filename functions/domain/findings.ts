@@ -32,6 +32,7 @@ import {
 } from './asff.ts';
 import { BLOCKER_GUIDANCE, hasNoEnforcePath } from './blockers.ts';
 import { InvalidInputError } from './errors.ts';
+import { decodeFindingId, encodeFindingId } from './finding-id.ts';
 import { AccountIdSchema, BLOCKER_KINDS, type Blocker, type BlockerKind, RegionSchema } from './model.ts';
 import type { AuditReport, PeeringVerdict, TransitGatewayVerdict, VpcVerdict } from './verdict.ts';
 
@@ -43,8 +44,7 @@ export const CHECKS = {
 } as const;
 export type CheckId = (typeof CHECKS)[keyof typeof CHECKS];
 
-/** Every vecguard finding Id starts with this; reconciliation never touches findings without it. */
-export const FINDING_ID_PREFIX = 'vecguard/';
+export { FINDING_ID_PREFIX } from './finding-id.ts';
 
 export const FINDING_TYPES = [
   'Software and Configuration Checks/AWS Security Best Practices',
@@ -84,21 +84,16 @@ export interface FindingContext {
   readonly previous?: Finding;
 }
 
-/** `vecguard/<account>/<region>/<resource>/<check>`; an over-long resource id is shortened with a digest. */
+/** The finding id of a resource and check (functions/domain/finding-id.ts). */
 export function findingId(accountId: string, region: string, resourceId: string, check: CheckId): string {
-  const prefix = `${FINDING_ID_PREFIX}${accountId}/${region}/`;
-  const suffix = `/${check}`;
-  const room = Math.max(ASFF_LIMITS.idLength - prefix.length - suffix.length, 32);
-  return boundedId(`${prefix}${boundedId(resourceId, room)}${suffix}`, ASFF_LIMITS.idLength);
+  return encodeFindingId({ accountId, region, resourceId, check });
 }
 
 /** The resource a vecguard finding is about (`vpc-…`, `tgw-…`, `pcx-…`), as the inventory names it. */
 export function findingResourceId(finding: Finding): string | undefined {
   const fromFields = finding.ProductFields?.[PRODUCT_FIELD.resourceId];
   if (fromFields) return fromFields;
-  if (!finding.Id.startsWith(FINDING_ID_PREFIX)) return undefined;
-  const parts = finding.Id.split('/');
-  return parts.length >= 5 ? parts.slice(3, -1).join('/') : undefined;
+  return decodeFindingId(finding.Id)?.resourceId;
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@
  */
 import { z } from 'zod';
 import { digest, partitionOf } from './asff.ts';
+import { decodeFindingId } from './finding-id.ts';
 import { AccountIdSchema, RegionSchema } from './model.ts';
 import { activeAccountsBelow, type OrganizationTree, ParentIdSchema } from './organization.ts';
 import { organizationalUnitsOf, type Policy, policyNeedsOrganization, type Target } from './policy.ts';
@@ -474,7 +475,6 @@ function configVpcIds(
 
 // ---- Security Hub custom action ----------------------------------------------------------------------
 
-const FINDING_ID_PREFIX = 'vecguard/';
 const RESOURCE_ID_FIELD = 'vecguard/resourceId';
 const EC2_ARN = /^arn:aws[a-z-]*:ec2:([a-z0-9-]*):(\d{12})?:([a-z-]+)\/(.+)$/;
 
@@ -492,7 +492,7 @@ function classifySecurityHubAction(e: EventBridgeEvent): TriggerDecision {
   const { findings, actionName } = parsed.data;
   const targets: FindingTarget[] = [];
   for (const [index, finding] of findings.entries()) {
-    const region = finding.Region ?? vecguardIdParts(finding.Id)?.region ?? e.region;
+    const region = finding.Region ?? decodeFindingId(finding.Id)?.region ?? e.region;
     if (!RegionSchema.safeParse(region).success) {
       return invalid(
         `Security Hub custom action: detail.findings[${index}].Region ${preview(region)} is not a Region (expected e.g. us-east-1)`,
@@ -525,7 +525,7 @@ function classifySecurityHubAction(e: EventBridgeEvent): TriggerDecision {
 
 function findingTarget(finding: z.infer<typeof AsffFindingSchema>, scope: Scope): FindingTarget | undefined {
   const ids = new Set<string>();
-  const resource = finding.ProductFields?.[RESOURCE_ID_FIELD] ?? vecguardIdParts(finding.Id)?.resource;
+  const resource = finding.ProductFields?.[RESOURCE_ID_FIELD] ?? decodeFindingId(finding.Id)?.resourceId;
   if (resource?.startsWith('tgw-')) return { scope, vpcIds: null };
   if (isVpcId(resource)) ids.add(resource);
   for (const r of finding.Resources) {
@@ -544,14 +544,6 @@ function findingTarget(finding: z.infer<typeof AsffFindingSchema>, scope: Scope)
     }
   }
   return ids.size > 0 ? { scope, vpcIds: [...ids] } : undefined;
-}
-
-/** `vecguard/<account>/<region>/<resource>/<check>` (functions/domain/findings.ts `findingId`). */
-function vecguardIdParts(id: string): { region: string; resource: string } | undefined {
-  if (!id.startsWith(FINDING_ID_PREFIX)) return undefined;
-  const parts = id.split('/');
-  if (parts.length < 5) return undefined;
-  return { region: parts[2] ?? '', resource: parts.slice(3, -1).join('/') };
 }
 
 // ---------------------------------------------------------------------------------------------------------

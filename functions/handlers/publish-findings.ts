@@ -5,6 +5,7 @@
 
 import { type Deps, deps, runKey } from '../adapters/deps.ts';
 import { publishFindings, readPreviousFindings } from '../adapters/securityhub-publisher.ts';
+import { decodeFindingId } from '../domain/finding-id.ts';
 import { findingsForAudit } from '../domain/findings.ts';
 import type { InventorySnapshot } from '../domain/model.ts';
 import type { AuditReport } from '../domain/verdict.ts';
@@ -30,9 +31,8 @@ export async function publishFindingsStep(input: StepInput, d: Deps, name: 'audi
   const client = await d.securityHubFor(scope);
   const live = liveResourceIds(snapshot);
   let { findings: previous } = await readPreviousFindings(client, scope.accountId, scope.region);
-  // A run narrowed to some VPCs must not resolve or archive what it did not look at. Finding ids are
-  // `vecguard/<account>/<region>/<resource>/<check>`.
-  if (scope.vpcIds) previous = previous.filter((f) => live.has(f.Id.split('/')[3] ?? ''));
+  // A run narrowed to some VPCs must not resolve or archive what it did not look at.
+  if (scope.vpcIds) previous = previous.filter((f) => live.has(decodeFindingId(f.Id)?.resourceId ?? ''));
   const findings = findingsForAudit(report, previous);
   if (d.dryRun)
     return { imported: 0, wouldImport: findings.length, failed: [], resolved: 0, archived: 0, dryRun: true };
