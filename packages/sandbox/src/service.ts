@@ -40,6 +40,15 @@ export interface SandboxResponse {
  * The operation a JSON-protocol request names (`X-Amz-Target: <prefix><Operation>`, e.g.
  * `AWSStepFunctions.StartExecution`); undefined when the header is missing or names another service.
  */
+/**
+ * Is `action` a read? The sandbox's one answer, for the call log and the throttle: AWS's naming, `Describe*`,
+ * `Get*` and `List*` (EC2's non-mutating bucket is exactly these), plus the reads a service names otherwise
+ * (DynamoDB's `Query`, `Scan`, `BatchGetItem`).
+ */
+export function isReadAction(action: string, otherReads: readonly string[] = []): boolean {
+  return /^(Describe|Get|List)/.test(action) || otherReads.includes(action);
+}
+
 export function targetOperation(req: SandboxRequest, prefix: string): string | undefined {
   const target = req.headers['x-amz-target'];
   return target?.startsWith(prefix) ? target.slice(prefix.length) : undefined;

@@ -33,10 +33,9 @@ export const DEFAULT_THROTTLE: ThrottleSettings = {
   services: ['ec2'],
 };
 
-/** EC2's split: Describe*, Get* (and List*) are non-mutating; everything else mutates. */
-export function isReadAction(action: string): boolean {
-  return action.startsWith('Describe') || action.startsWith('Get') || action.startsWith('List');
-}
+import { isReadAction } from './service.ts';
+
+export { isReadAction };
 
 interface Bucket {
   tokens: number;

@@ -13,7 +13,10 @@
 import { Agent, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import dynalite from 'dynalite';
-import type { SandboxRequest, SandboxResponse, ServiceEmulator } from '../service.ts';
+import { isReadAction, type SandboxRequest, type SandboxResponse, type ServiceEmulator } from '../service.ts';
+
+/** DynamoDB's reads that AWS's Describe/Get/List naming does not cover. */
+const DYNAMODB_READS = ['BatchGetItem', 'Query', 'Scan'];
 
 export interface DynamoDbEmulatorOptions {
   /**
@@ -74,7 +77,7 @@ export class DynamoDbEmulator implements ServiceEmulator {
     const action = this.actionOf(req);
     return {
       ...response,
-      call: { action, mutating: !/^(GetItem|BatchGetItem|Query|Scan|Describe|List)/.test(action) },
+      call: { action, mutating: !isReadAction(action, DYNAMODB_READS) },
     };
   }
 

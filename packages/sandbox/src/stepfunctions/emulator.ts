@@ -11,6 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import type { SandboxClock } from '../clock.ts';
 import {
+  isReadAction,
   renderError,
   type SandboxRequest,
   type SandboxResponse,
@@ -88,7 +89,7 @@ export class StepFunctionsEmulator implements ServiceEmulator {
   async handle(req: SandboxRequest): Promise<SandboxResponse> {
     const requestId = randomUUID();
     const action = this.actionOf(req);
-    const mutating = !/^(Describe|List|Get)/.test(action);
+    const mutating = !isReadAction(action);
     try {
       const operation = this.operations[action];
       if (req.method !== 'POST' || operation === undefined) {
