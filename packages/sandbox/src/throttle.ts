@@ -7,6 +7,7 @@
  * touches: reads 100 burst / 20 per second, writes 50 burst / 5 per second. Off by default.
  */
 import type { SandboxClock } from './clock.ts';
+import { isReadAction } from './service.ts';
 
 export interface BucketSize {
   /** Bucket capacity (maximum burst). */
@@ -32,8 +33,6 @@ export const DEFAULT_THROTTLE: ThrottleSettings = {
   write: { burst: 50, perSecond: 5 },
   services: ['ec2'],
 };
-
-import { isReadAction } from './service.ts';
 
 export { isReadAction };
 
