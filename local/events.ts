@@ -20,7 +20,7 @@ export function scheduledEvent(scope: { accountId: string; region: string }, tim
   };
 }
 
-/** A version-4-shaped UUID from a seed: a replayed local session gets the same event ids. */
+/** A version-4-shaped UUID from the scope, the sandbox time and the delivery's number: each delivery its own id. */
 function uuidFrom(seed: string): string {
   const h = createHash('sha256').update(seed).digest('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;

@@ -19,6 +19,7 @@ import {
   type LocalHandler,
   lambdaContext,
   type Sandbox,
+  type SandboxOptions,
   startSandbox,
 } from '@vecguard/sandbox';
 import { parse as yamlParse } from 'yaml';
@@ -28,6 +29,7 @@ import { AuditLog } from '#adapters/store/audit-log.ts';
 import { BlobStore } from '#adapters/store/blob-store.ts';
 import { createTable, type StateTable, stateTableClient } from '#adapters/store/table.ts';
 import { parsePolicy } from '#domain/policy.ts';
+import { LOOP_DEFAULTS } from '#domain/triggers.ts';
 import type { OnEventResult } from '../functions/handlers/on-event.ts';
 import { scheduledEvent } from './events.ts';
 
@@ -137,10 +139,38 @@ export function executionsOf(result: OnEventResult): StartedExecution[] {
   }));
 }
 
+/**
+ * The sandbox of the loop running in this process, if any. The handlers read one environment and keep their
+ * clients per container, as in Lambda: two loops at once would cross-wire (one's runs in the other's sandbox).
+ */
+let running: string | undefined;
+
 export async function startLocalLoop(options: LocalLoopOptions): Promise<LocalLoop> {
+  if (running !== undefined) {
+    throw new Error(
+      `a local loop is already running in this process (sandbox ${running}): stop it first; the handlers read one environment`,
+    );
+  }
+  const savedEnv = { ...process.env };
+  // Before the sandbox: a policy that does not parse fails here, with nothing to clean up.
+  const policy = effectivePolicyFile(options);
+  let sandbox: Sandbox | undefined;
+  try {
+    sandbox = await startSandbox(sandboxOptions(options));
+    const loop = await wire(sandbox, options, policy, savedEnv);
+    running = sandbox.url;
+    return loop;
+  } catch (error) {
+    await sandbox?.stop().catch(() => undefined);
+    policy.remove();
+    restoreEnv(savedEnv);
+    throw error;
+  }
+}
+
+function sandboxOptions(options: LocalLoopOptions): SandboxOptions {
   const speed = options.speed ?? 600;
-  const lambdaArn = (name: string) => `arn:aws:lambda:us-east-1:111111111111:function:vecguard-${name}`;
-  const sandbox = await startSandbox({
+  return {
     port: options.port ?? 0,
     ...(options.scenario ? { scenario: options.scenario } : {}),
     clock: { speed },
@@ -154,10 +184,22 @@ export async function startLocalLoop(options: LocalLoopOptions): Promise<LocalLo
     stepFunctions: {
       speed,
       // WaitForTransitions reads SecondsPath, which the runner cannot scale: pin it to real milliseconds.
-      waitTimeOverrides: { WaitForTransitions: Math.max(20, Math.round((30 * 1000) / speed)) },
+      waitTimeOverrides: {
+        WaitForTransitions: Math.max(20, Math.round((LOOP_DEFAULTS.pollSeconds * 1000) / speed)),
+      },
     },
-  });
-  const policy = effectivePolicyFile(options);
+  };
+}
+
+/** Points the handlers at the sandbox, creates what CDK would deploy, binds the tasks to their handlers. */
+async function wire(
+  sandbox: Sandbox,
+  options: LocalLoopOptions,
+  policy: { file: string; remove(): void },
+  savedEnv: NodeJS.ProcessEnv,
+): Promise<LocalLoop> {
+  const speed = options.speed ?? 600;
+  const lambdaArn = (name: string) => `arn:aws:lambda:us-east-1:111111111111:function:vecguard-${name}`;
 
   // The handlers read their configuration from the environment, exactly as in Lambda.
   Object.assign(process.env, sandbox.env, {
@@ -219,6 +261,7 @@ export async function startLocalLoop(options: LocalLoopOptions): Promise<LocalLo
     return result;
   };
   let sweeps = 0;
+  let stopped = false;
 
   return {
     sandbox,
@@ -262,13 +305,29 @@ export async function startLocalLoop(options: LocalLoopOptions): Promise<LocalLo
       }
     },
     async stop() {
-      sandbox.stepFunctions.runner.dispose();
-      sfn.destroy();
-      ddb.destroy();
-      await sandbox.stop();
-      policy.remove();
+      if (stopped) return;
+      stopped = true;
+      try {
+        sandbox.stepFunctions.runner.dispose();
+        sfn.destroy();
+        ddb.destroy();
+        await sandbox.stop();
+      } finally {
+        policy.remove();
+        restoreEnv(savedEnv);
+        resetConfig();
+        resetDeps();
+        onEvent.resetOnEventConfig();
+        running = undefined;
+      }
     },
   };
+}
+
+/** Puts the environment back as it was before the loop started. */
+function restoreEnv(saved: NodeJS.ProcessEnv): void {
+  for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+  Object.assign(process.env, saved);
 }
 
 /** The policy file the handlers read: the user's, or a copy with the rehearsal's approval timeout. */

@@ -6,7 +6,8 @@ import { DEFAULT_ACCOUNT_ID, ScenarioError } from '@vecguard/sandbox';
 import type { Approval } from '../../functions/adapters/store/approvals.ts';
 import { parseStoredFinding } from '../../functions/domain/asff.ts';
 import { formatUsd } from '../../functions/domain/notifications.ts';
-import { startLocalLoop } from '../../local/loop.ts';
+import type { Policy } from '../../functions/domain/policy.ts';
+import { type LocalLoop, startLocalLoop } from '../../local/loop.ts';
 import { ProgressDisplay } from '../demo/progress.ts';
 import { COMPACT_ABOVE, vpcResults } from '../demo/results.ts';
 import { type ApproveMode, runSession } from '../demo/session.ts';
@@ -91,7 +92,6 @@ export async function demoCommand(args: readonly string[], io: Io): Promise<Exit
   const dryRun = values['dry-run'] || policy.dryRun;
   const out = resolve(values.out);
   const started = performance.now();
-  const status = io.stderr;
 
   let loop: Awaited<ReturnType<typeof startLocalLoop>>;
   try {
@@ -110,6 +110,28 @@ export async function demoCommand(args: readonly string[], io: Io): Promise<Exit
     if (e instanceof ScenarioError) throw new CliError(e.message);
     throw e;
   }
+  try {
+    return await demoSession(loop, { values, approve, policy, policyFile, dryRun, out, started, io });
+  } finally {
+    // Whatever happened, the sandbox, its port and the policy copy go with the session.
+    await loop.stop();
+  }
+}
+
+interface DemoContext {
+  readonly values: { readonly scenario: string; readonly out: string; readonly json: boolean };
+  readonly approve: ApproveMode;
+  readonly policy: Policy;
+  readonly policyFile: string;
+  readonly dryRun: boolean;
+  readonly out: string;
+  readonly started: number;
+  readonly io: Io;
+}
+
+async function demoSession(loop: LocalLoop, context: DemoContext): Promise<ExitCode> {
+  const { values, approve, policy, policyFile, dryRun, out, started, io } = context;
+  const status = io.stderr;
   const scenario = loop.sandbox.scenario;
   status.write(
     `vecguard demo — scenario ${values.scenario}${scenario?.description ? `: ${scenario.description}` : ''}\n` +
@@ -225,7 +247,6 @@ export async function demoCommand(args: readonly string[], io: Io): Promise<Exit
       dryRun,
     }),
   );
-  await loop.stop();
 
   const tgws = summary.transitGateways.map(
     (t) => `Transit Gateway ${t.name ?? t.id}: encryption support ${t.encryptionSupport}`,

@@ -10,10 +10,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { expect, it } from 'vitest';
 import type { InventorySnapshot } from '../../functions/domain/model.ts';
-import { parsePolicy } from '../../functions/domain/policy.ts';
 import type { RunSummary } from '../../functions/domain/run-summary.ts';
 import type { AuditReport } from '../../functions/domain/verdict.ts';
 import { byName, startLoop, stopLoopsAfterEach } from './harness.ts';
@@ -28,25 +26,9 @@ stopLoopsAfterEach();
 
 it('a scheduled sweep runs the loop in every account below the targeted OUs, each in its OU’s mode', async () => {
   const loop = await startLoop({ scenario: SCENARIO, policyFile: POLICY });
-  // Imported once the loop has set the handlers' environment (Powertools reads it when first loaded).
-  const { onEvent } = await import('../../functions/handlers/on-event.ts');
-  const { sandbox } = loop;
-  const organizations = new OrganizationsClient({
-    endpoint: sandbox.url,
-    region: sandbox.region,
-    credentials: sandbox.clientCredentials,
-  });
-  try {
-    const result = await onEvent(sweepEvent, {
-      sfn: loop.sfn,
-      organizations,
-      config: {
-        stateMachineArn: loop.stateMachineArn,
-        memberRoleName: 'vecguard-member',
-        policy: parsePolicy(readFileSync(POLICY, 'utf8'), POLICY),
-      },
-      clock: () => new Date('2026-11-24T02:01:00Z'),
-    });
+  {
+    // Delivered to the on-event handler as EventBridge would: it reads the organisation with the real client.
+    const result = await loop.deliver(sweepEvent);
     if (result.outcome !== 'started') throw new Error(`expected runs, got ${JSON.stringify(result)}`);
 
     // 222 and 333 are named by no account list, only by their OUs; 444 is suspended; 555 is below no target.
@@ -104,9 +86,7 @@ it('a scheduled sweep runs the loop in every account below the targeted OUs, eac
     expect(modeOf('111111111111', 'tools')).toBe('monitor');
     expect(modeOf('222222222222', 'orders')).toBe('enforce');
     // Nothing ran in the suspended account or the one below no target.
-    const touched = new Set(sandbox.calls.query({ service: 'ec2' }).map((c) => c.accountId));
+    const touched = new Set(loop.sandbox.calls.query({ service: 'ec2' }).map((c) => c.accountId));
     expect(touched.has('444444444444') || touched.has('555555555555')).toBe(false);
-  } finally {
-    organizations.destroy();
   }
 });

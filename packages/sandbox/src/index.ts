@@ -94,7 +94,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   };
 }
 
-export type { CallQuery, CallRecord } from './call-log.ts';
+export type { CallLog, CallQuery, CallRecord } from './call-log.ts';
 export type { SandboxClock } from './clock.ts';
 export {
   DEFAULT_ACCESS_KEY_ID,
@@ -106,7 +106,7 @@ export type { DriftChange } from './ec2/drift.ts';
 export type { Ec2Emulator } from './ec2/emulator.ts';
 export { type Scenario, type ScenarioInput, ScenarioSchema } from './ec2/scenario-schema.ts';
 export type { Ec2Durations, RegionState } from './ec2/store.ts';
-export type { FaultRuleInput } from './faults.ts';
+export type { FaultInjector, FaultRuleInput } from './faults.ts';
 export type { ScenarioOrganizationInput } from './organizations/scenario.ts';
 export {
   BUILT_IN_SCENARIOS,
@@ -135,6 +135,7 @@ export type { PublishedMessage } from './sns/emulator.ts';
 export type { ExecutionEvent } from './stepfunctions/history.ts';
 export { type LambdaContext, type LocalHandler, lambdaContext } from './stepfunctions/lambda.ts';
 export type { RunnerEvent } from './stepfunctions/runner.ts';
+export type { Throttle, ThrottleSettings } from './throttle.ts';
 export type {
   ConfigEmulator,
   DynamoDbEmulator,

@@ -1,5 +1,5 @@
 /**
- * Scenario files: the estate the sandbox starts with (sandbox/ec2/scenario-schema.ts), plus what the demo
+ * Scenario files: the estate the sandbox starts with (../ec2/scenario-schema.ts), plus what the demo
  * replays while vecguard watches (recorded CloudTrail calls, drift) and, for benchmarks, a generator.
  * Built-in names resolve to the files beside this module; anything else is a path to the user's own copy.
  */
@@ -30,7 +30,7 @@ export const CloudTrailEventSchema = z.strictObject({
   }),
 });
 
-/** A change behind vecguard's back (sandbox/ec2/drift.ts), naming VPCs and instances instead of ids. */
+/** A change behind vecguard's back (../ec2/drift.ts), naming VPCs and instances instead of ids. */
 export const DriftEventSchema = z.strictObject({
   kind: z.literal('drift'),
   /** before-sweep: applied before vecguard's first sweep; after-sweep: between the first and a second sweep. */
@@ -49,7 +49,7 @@ export type CloudTrailScenarioEvent = z.infer<typeof CloudTrailEventSchema>;
 export type DriftScenarioEvent = z.infer<typeof DriftEventSchema>;
 
 export const ScenarioFileSchema = ScenarioSchema.extend({
-  /** The AWS Organization the accounts sit in (sandbox/organizations/scenario.ts); absent: none. */
+  /** The AWS Organization the accounts sit in (../organizations/scenario.ts); absent: none. */
   organization: ScenarioOrganizationSchema.optional(),
   events: z.array(ScenarioEventSchema).default([]),
   generate: EstateGeneratorSchema.optional(),
