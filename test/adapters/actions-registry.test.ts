@@ -18,7 +18,7 @@ import {
   undoChange,
 } from '../../functions/adapters/actions/registry.ts';
 import { appliedChangeOf } from '../../functions/adapters/actions/types.ts';
-import { ACTION_KINDS, ACTION_RISKS, isMutating } from '../../functions/domain/action-kinds.ts';
+import { ACTION_KINDS, isMutating } from '../../functions/domain/action-kinds.ts';
 import { RECOMMENDED_FLOW_LOG_FORMAT } from '../../functions/domain/flow-logs.ts';
 import type { PlannedAction } from '../../functions/domain/remediation-plan.ts';
 import { type ActionsHarness, ESTATE, MINUTE, planned, startActionsHarness } from './actions-harness.ts';
@@ -30,10 +30,6 @@ describe('action registry declarations', () => {
   test('every kind has a unit registered under its own name', () => {
     expect(Object.keys(ACTIONS).sort()).toEqual([...ACTION_KINDS].sort());
     for (const kind of ACTION_KINDS) expect(definitionFor(kind).kind).toBe(kind);
-  });
-
-  test.each(ACTION_KINDS)('%s declares the risks of ACTION_RISKS', (kind) => {
-    expect(definitionFor(kind).risks).toEqual(ACTION_RISKS[kind]);
   });
 
   test.each(ACTION_KINDS.filter((k) => k !== CALLS_NOTHING))('%s declares IAM permissions', (kind) => {

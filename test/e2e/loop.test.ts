@@ -5,6 +5,7 @@
 
 import { defaultProductArn } from '@vecguard/sandbox';
 import { describe, expect, it } from 'vitest';
+import { ACTION_KINDS, ACTION_RISKS } from '../../functions/domain/action-kinds.ts';
 import type { LocalLoop } from '../../local/loop.ts';
 import {
   ACCOUNT,
@@ -20,15 +21,8 @@ import {
 let loop: LocalLoop | undefined;
 stopLoopsAfterEach();
 
-const RISKY_KINDS = new Set([
-  'create-monitor-control',
-  'switch-to-enforce',
-  'enable-exclusion',
-  'disable-exclusion',
-  'move-instance',
-  'enable-tgw-encryption',
-  'restore-enforce',
-]);
+/** The kinds that carry a risk: the example policy gates each of them behind an approval. */
+const RISKY_KINDS: ReadonlySet<string> = new Set(ACTION_KINDS.filter((k) => ACTION_RISKS[k].length > 0));
 
 describe('the loop on the default estate, approving everything', () => {
   it('ends with every VPC where the policy can take it, and findings that say so', async () => {

@@ -14,7 +14,6 @@ import {
   type DeleteFlowLogsResult,
   type UnsuccessfulItem,
 } from '@aws-sdk/client-ec2';
-import { ACTION_RISKS } from '../../domain/action-kinds.ts';
 import { carriesEncryptionStatus } from '../../domain/flow-logs.ts';
 import type { PlannedAction } from '../../domain/remediation-plan.ts';
 import { AwsCallError } from '../../shared/errors.ts';
@@ -71,7 +70,6 @@ function unsuccessful(
 
 export const createFlowLog: ActionDefinition<typeof KIND, FlowLogParams> = {
   kind: KIND,
-  risks: ACTION_RISKS[KIND],
   permissions: [
     'ec2:DescribeFlowLogs',
     'ec2:CreateFlowLogs',

@@ -9,7 +9,6 @@ import {
   DeleteVpcEncryptionControlCommand,
   type DeleteVpcEncryptionControlResult,
 } from '@aws-sdk/client-ec2';
-import { ACTION_RISKS } from '../../domain/action-kinds.ts';
 import type { PlannedAction } from '../../domain/remediation-plan.ts';
 import { controlSnapshot, readControl, toLiveControl } from './live-state.ts';
 import {
@@ -29,7 +28,6 @@ function vpcOf(action: PlannedAction): string {
 
 export const createMonitorControl: ActionDefinition<typeof KIND, null> = {
   kind: KIND,
-  risks: ACTION_RISKS[KIND],
   permissions: [
     'ec2:DescribeVpcEncryptionControls',
     'ec2:CreateVpcEncryptionControl',

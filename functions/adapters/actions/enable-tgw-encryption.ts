@@ -5,7 +5,6 @@
  * attachments, which the planner turns into guidance; AWS has the last word on those). Bills every attached VPC.
  */
 import { ModifyTransitGatewayCommand, type ModifyTransitGatewayResult } from '@aws-sdk/client-ec2';
-import { ACTION_RISKS } from '../../domain/action-kinds.ts';
 import { type LiveTransitGateway, readTransitGateway, tgwEncryption, tgwSnapshot } from './live-state.ts';
 import {
   type ActionContext,
@@ -51,7 +50,6 @@ async function setEncryption(ctx: ActionContext, tgwId: string, enable: boolean)
 
 export const enableTgwEncryption: ActionDefinition<typeof KIND, LiveTransitGateway> = {
   kind: KIND,
-  risks: ACTION_RISKS[KIND],
   permissions: ['ec2:DescribeTransitGateways', 'ec2:ModifyTransitGateway'],
   description:
     'Enables encryption support on a Transit Gateway (can stay enabling for up to 14 days; bills every attached VPC).',

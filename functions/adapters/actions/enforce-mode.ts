@@ -17,7 +17,6 @@ import {
   ModifyVpcEncryptionControlCommand,
   type ModifyVpcEncryptionControlResult,
 } from '@aws-sdk/client-ec2';
-import { ACTION_RISKS } from '../../domain/action-kinds.ts';
 import { classifyBlocker, exclusionFor } from '../../domain/blockers.ts';
 import type { ExclusionName, RawBlocker } from '../../domain/model.ts';
 import type { PlannedAction } from '../../domain/remediation-plan.ts';
@@ -106,7 +105,6 @@ export function enforceDefinition<K extends EnforceKind>(
 ): ActionDefinition<K, EnforceLive> {
   return {
     kind,
-    risks: ACTION_RISKS[kind],
     permissions: [
       'ec2:DescribeVpcEncryptionControls',
       'ec2:GetVpcResourcesBlockingEncryptionEnforcement',

@@ -7,7 +7,7 @@ import {
   ModifyVpcEncryptionControlCommand,
   type ModifyVpcEncryptionControlResult,
 } from '@aws-sdk/client-ec2';
-import { ACTION_RISKS, type ActionKind } from '../../domain/action-kinds.ts';
+import type { ActionKind } from '../../domain/action-kinds.ts';
 import type { ExclusionName } from '../../domain/model.ts';
 import type { ActionParams } from '../../domain/remediation-plan.ts';
 import {
@@ -117,7 +117,6 @@ export function exclusionDefinition<K extends ExclusionKind>(
   const enable = kind === 'enable-exclusion';
   return {
     kind,
-    risks: ACTION_RISKS[kind],
     permissions: ['ec2:DescribeVpcEncryptionControls', 'ec2:ModifyVpcEncryptionControl'],
     description,
 

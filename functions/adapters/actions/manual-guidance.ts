@@ -3,14 +3,12 @@
  * reason handed to a person. Never calls AWS, so it needs no IAM permission — the one kind allowed an empty
  * `permissions` list (asserted by name in the registry's tests) — and has nothing to undo.
  */
-import { ACTION_RISKS } from '../../domain/action-kinds.ts';
 import { type ActionDefinition, outcomeFor } from './types.ts';
 
 const KIND = 'manual-guidance';
 
 export const manualGuidance: ActionDefinition<typeof KIND, null> = {
   kind: KIND,
-  risks: ACTION_RISKS[KIND],
   permissions: [],
   description: 'Tells a person what to do about what vecguard cannot change itself; calls nothing.',
 

@@ -30,7 +30,6 @@ import {
   type StartInstancesResult,
   StopInstancesCommand,
 } from '@aws-sdk/client-ec2';
-import { ACTION_RISKS } from '../../domain/action-kinds.ts';
 import type { PlannedAction } from '../../domain/remediation-plan.ts';
 import { instanceSnapshot, type LiveInstance, readInstance } from './live-state.ts';
 import {
@@ -240,7 +239,6 @@ async function runMove(
 
 export const moveInstance: ActionDefinition<typeof KIND, MoveLive> = {
   kind: KIND,
-  risks: ACTION_RISKS[KIND],
   permissions: [
     'ec2:DescribeInstances',
     'ec2:DescribeInstanceTypes',

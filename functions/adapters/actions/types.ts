@@ -3,7 +3,7 @@
  * cost, which IAM actions it needs, and how to check, apply, verify and undo it) and of what it reports.
  * Outcomes are small JSON: the apply handler writes them to the audit log as they are.
  */
-import type { ActionKind, Risk } from '../../domain/action-kinds.ts';
+import type { ActionKind } from '../../domain/action-kinds.ts';
 import type { ActionParams, PlannedAction } from '../../domain/remediation-plan.ts';
 import { AwsCallError } from '../../shared/errors.ts';
 import type { Ec2Gateway } from '../ec2-gateway.ts';
@@ -105,8 +105,6 @@ export interface AppliedChange {
 
 interface ActionDefinitionBase<K extends ActionKind, Live> {
   readonly kind: K;
-  /** Must equal `ACTION_RISKS[kind]` (asserted by the registry's tests). */
-  readonly risks: readonly Risk[];
   /** Every IAM action the unit may call, reads and undo included; CDK grants are derived from these. */
   readonly permissions: readonly string[];
   readonly description: string;
