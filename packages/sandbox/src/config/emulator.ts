@@ -9,6 +9,7 @@
  * https://docs.aws.amazon.com/config/latest/APIReference/API_Evaluation.html
  */
 import { randomUUID } from 'node:crypto';
+import { AccountRegionStore } from '../account-region-store.ts';
 import type { SandboxClock } from '../clock.ts';
 import {
   type SandboxRequest,
@@ -59,7 +60,7 @@ export class ConfigEmulator implements ServiceEmulator {
   private readonly clock: Pick<SandboxClock, 'now'>;
   private readonly strictResultTokens: boolean;
   private readonly tokens = new Map<string, { ruleName: string; accountId: string; region: string }>();
-  private readonly scopes = new Map<string, Scope>();
+  private readonly scopes = new AccountRegionStore<Scope>(() => ({ evaluations: [] }));
 
   constructor(options: ConfigEmulatorOptions = {}) {
     this.clock = options.clock ?? { now: () => Date.now() };
@@ -75,7 +76,7 @@ export class ConfigEmulator implements ServiceEmulator {
 
   /** Every evaluation put in an account and Region, in order (TestMode calls are not stored). */
   evaluations(accountId: string, region: string): StoredEvaluation[] {
-    return [...(this.scopes.get(`${accountId}/${region}`)?.evaluations ?? [])];
+    return [...(this.scopes.find(accountId, region)?.evaluations ?? [])];
   }
 
   /**
@@ -201,19 +202,9 @@ export class ConfigEmulator implements ServiceEmulator {
       });
     }
     if (body.TestMode !== true) {
-      this.scope(req.accountId, req.region).evaluations.push(...toStore);
+      this.scopes.of(req.accountId, req.region).evaluations.push(...toStore);
     }
     return { FailedEvaluations: [] };
-  }
-
-  private scope(accountId: string, region: string): Scope {
-    const key = `${accountId}/${region}`;
-    let scope = this.scopes.get(key);
-    if (scope === undefined) {
-      scope = { evaluations: [] };
-      this.scopes.set(key, scope);
-    }
-    return scope;
   }
 }
 
