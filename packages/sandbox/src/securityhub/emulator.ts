@@ -35,7 +35,13 @@ import type {
 import { AccountRegionStore } from '../account-region-store.ts';
 import type { SandboxClock } from '../clock.ts';
 import type { CredentialRegistry } from '../credentials.ts';
-import type { SandboxRequest, SandboxResponse, ServiceEmulator } from '../service.ts';
+import {
+  jsonErrorResponse,
+  type SandboxRequest,
+  type SandboxResponse,
+  type ServiceEmulator,
+  ServiceError,
+} from '../service.ts';
 import {
   asffProblems,
   labelForNormalized,
@@ -91,15 +97,11 @@ export interface SecurityHubEmulatorOptions {
 }
 
 /** An error answered as REST-JSON: `x-amzn-ErrorType` header plus `{"Code","Message"}` body. */
-export class SecurityHubError extends Error {
+export class SecurityHubError extends ServiceError {
   override readonly name = 'SecurityHubError';
-  readonly code: string;
-  readonly status: number;
 
   constructor(code: string, status: number, message: string) {
-    super(message);
-    this.code = code;
-    this.status = status;
+    super(code, message, status);
   }
 }
 
@@ -235,13 +237,10 @@ export class SecurityHubEmulator implements ServiceEmulator {
         throw error;
       }
       return {
-        status: error.status,
-        headers: {
-          'content-type': 'application/json',
-          'x-amzn-requestid': requestId,
-          'x-amzn-errortype': error.code,
-        },
-        body: JSON.stringify({ Code: error.code, Message: error.message }),
+        ...jsonErrorResponse(error, requestId, 'application/json', {
+          Code: error.code,
+          Message: error.message,
+        }),
         call: { ...(route === undefined ? {} : { action: route.action }), errorCode: error.code },
       };
     }
