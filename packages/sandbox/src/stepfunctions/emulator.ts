@@ -125,16 +125,11 @@ export class StepFunctionsEmulator implements ServiceEmulator {
 
   private startExecution(body: Body): Body {
     const stateMachineArn = arn(body, 'stateMachineArn', STATE_MACHINE_ARN);
-    const inputText = optionalString(body, 'input') ?? '{}';
-    let input: Json;
-    try {
-      input = JSON.parse(inputText) as Json;
-    } catch (error) {
-      throw new StatesApiError(
-        'InvalidExecutionInput',
-        `Invalid State Machine Execution Input: '${error instanceof Error ? error.message : String(error)}'`,
-      );
-    }
+    const input = parseJson(
+      optionalString(body, 'input') ?? '{}',
+      'InvalidExecutionInput',
+      'Invalid State Machine Execution Input',
+    );
     const name = optionalString(body, 'name');
     const execution = this.runner.startExecution(stateMachineArn, {
       input,
@@ -199,15 +194,7 @@ export class StepFunctionsEmulator implements ServiceEmulator {
         `Value at 'output' failed to satisfy constraint: Member must have length less than or equal to ${MAX_OUTPUT_CHARS}`,
       );
     }
-    let output: Json;
-    try {
-      output = JSON.parse(outputText) as Json;
-    } catch (error) {
-      throw new StatesApiError(
-        'InvalidOutput',
-        `Invalid State Machine Execution Output: '${error instanceof Error ? error.message : String(error)}'`,
-      );
-    }
+    const output = parseJson(outputText, 'InvalidOutput', 'Invalid State Machine Execution Output');
     this.runner.sendTaskSuccess(token, output, { accountId: req.accountId, accessKeyId: req.accessKeyId });
     return {};
   }
@@ -318,6 +305,15 @@ function paginate<T>(items: readonly T[], body: Body, scope: string): { page: T[
   return next < items.length
     ? { page, nextToken: Buffer.from(JSON.stringify({ scope, offset: next })).toString('base64url') }
     : { page };
+}
+
+/** A JSON document carried as a string member (`input`, `output`); its own error code when it does not parse. */
+function parseJson(text: string, code: string, what: string): Json {
+  try {
+    return JSON.parse(text) as Json;
+  } catch (error) {
+    throw new StatesApiError(code, `${what}: '${error instanceof Error ? error.message : String(error)}'`);
+  }
 }
 
 function seconds(epochMs: number): number {
