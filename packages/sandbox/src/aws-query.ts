@@ -15,16 +15,18 @@
  * https://smithy.io/2.0/aws/protocols/aws-query-protocol.html
  */
 import { XmlShapeSerializer } from '@aws-sdk/core/protocols';
-import { NormalizedSchema } from '@smithy/core/schema';
-import type { StaticOperationSchema } from '@smithy/types';
-import { parseForm, toQueryTree } from './query-protocol.ts';
+import type { NormalizedSchema } from '@smithy/core/schema';
+import {
+  modelOperation,
+  parseForm,
+  QueryInputError,
+  type QueryOperation,
+  readScalar,
+  toQueryTree,
+} from './query-protocol.ts';
 import { renderError, type SandboxRequest, type SandboxResponse, ServiceError } from './service.ts';
 
-export interface AwsQueryOperation {
-  readonly name: string;
-  readonly input: NormalizedSchema;
-  readonly output: NormalizedSchema;
-}
+export type AwsQueryOperation = QueryOperation;
 
 /** A service's awsQuery facts: its XML namespace, API version and the client module holding its schemas. */
 export interface AwsQueryService {
@@ -39,28 +41,9 @@ export class AwsQueryError extends ServiceError {
   override readonly name = 'AwsQueryError';
 }
 
-const operationCache = new WeakMap<object, Map<string, AwsQueryOperation | null>>();
-
 /** The operation named `action` in the service model, or `undefined`. */
 export function awsQueryOperation(service: AwsQueryService, action: string): AwsQueryOperation | undefined {
-  let cache = operationCache.get(service.model);
-  if (cache === undefined) {
-    cache = new Map();
-    operationCache.set(service.model, cache);
-  }
-  let operation = cache.get(action);
-  if (operation === undefined) {
-    const schema = /^[A-Z][A-Za-z0-9]+$/.test(action) ? service.model[`${action}$`] : undefined;
-    operation = isOperationSchema(schema)
-      ? { name: action, input: NormalizedSchema.of(schema[4]), output: NormalizedSchema.of(schema[5]) }
-      : null;
-    cache.set(action, operation);
-  }
-  return operation ?? undefined;
-}
-
-function isOperationSchema(value: unknown): value is StaticOperationSchema {
-  return Array.isArray(value) && value[0] === 9 && value.length === 6;
+  return modelOperation(service.model, action);
 }
 
 /** Form parameters of a query request: the body, plus the query string (a GET carries them there). */
@@ -87,11 +70,6 @@ export function queryActionOf(req: SandboxRequest): string {
 
 type QueryNode = string | { [segment: string]: QueryNode };
 
-/** Raised when a form value does not fit its member's type. */
-export class QueryValueError extends Error {
-  override readonly name = 'QueryValueError';
-}
-
 /** Reads an operation input from the form parameters (`Action` and `Version` excluded). */
 export function readAwsQueryInput(
   schema: NormalizedSchema,
@@ -106,7 +84,7 @@ export function readAwsQueryInput(
 
 function readStruct(schema: NormalizedSchema, node: QueryNode, path: string): Record<string, unknown> {
   if (typeof node === 'string') {
-    throw new QueryValueError(`${path || 'input'} must be a structure`);
+    throw new QueryInputError(`${path || 'input'} must be a structure`);
   }
   const out: Record<string, unknown> = {};
   for (const [memberName, member] of schema.structIterator()) {
@@ -163,32 +141,12 @@ function readValue(schema: NormalizedSchema, node: QueryNode, path: string): unk
     return readStruct(schema, node, path);
   }
   if (typeof node !== 'string') {
-    throw new QueryValueError(`${path} must be a single value`);
-  }
-  if (schema.isBooleanSchema()) {
-    if (node !== 'true' && node !== 'false') {
-      throw new QueryValueError(`${path} must be true or false, got "${node}"`);
-    }
-    return node === 'true';
-  }
-  if (schema.isNumericSchema() || schema.isBigIntegerSchema() || schema.isBigDecimalSchema()) {
-    const number = Number(node);
-    if (node.trim() === '' || !Number.isFinite(number)) {
-      throw new QueryValueError(`${path} must be a number, got "${node}"`);
-    }
-    return number;
-  }
-  if (schema.isTimestampSchema()) {
-    const date = new Date(/^\d+(\.\d+)?$/.test(node) ? Number(node) * 1000 : node);
-    if (Number.isNaN(date.getTime())) {
-      throw new QueryValueError(`${path} must be a timestamp, got "${node}"`);
-    }
-    return date;
+    throw new QueryInputError(`${path} must be a single value`);
   }
   if (schema.isBlobSchema()) {
     return new Uint8Array(Buffer.from(node, 'base64'));
   }
-  return node;
+  return readScalar(schema, node, path);
 }
 
 const serializers = new Map<string, XmlShapeSerializer>();
@@ -273,7 +231,7 @@ export async function serveAwsQuery(
     try {
       input = readAwsQueryInput(operation.input, params);
     } catch (error) {
-      if (error instanceof QueryValueError) {
+      if (error instanceof QueryInputError) {
         throw new AwsQueryError(invalidValueCode, error.message);
       }
       throw error;

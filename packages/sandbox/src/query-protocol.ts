@@ -25,20 +25,37 @@ export interface QueryOperation {
   readonly output: NormalizedSchema;
 }
 
-const operations = new Map<string, QueryOperation | null>();
-const models = ec2Model as unknown as Record<string, unknown>;
+const operationCache = new WeakMap<object, Map<string, QueryOperation | null>>();
+
+/**
+ * The operation named `action` in an SDK client module (`import * as model from '@aws-sdk/client-sns'`,
+ * whose operation schemas are exported as `X$`), or `undefined` when the model has none.
+ */
+export function modelOperation(
+  model: Readonly<Record<string, unknown>>,
+  action: string,
+): QueryOperation | undefined {
+  let cache = operationCache.get(model);
+  if (cache === undefined) {
+    cache = new Map();
+    operationCache.set(model, cache);
+  }
+  let operation = cache.get(action);
+  if (operation === undefined) {
+    const schema = /^[A-Z][A-Za-z0-9]+$/.test(action) ? model[`${action}$`] : undefined;
+    operation = isOperationSchema(schema)
+      ? { name: action, input: NormalizedSchema.of(schema[4]), output: NormalizedSchema.of(schema[5]) }
+      : null;
+    cache.set(action, operation);
+  }
+  return operation ?? undefined;
+}
+
+const ec2 = ec2Model as unknown as Record<string, unknown>;
 
 /** The EC2 operation named `action`, or `undefined` when the SDK model has none. */
 export function ec2Operation(action: string): QueryOperation | undefined {
-  let op = operations.get(action);
-  if (op === undefined) {
-    const schema = /^[A-Z][A-Za-z0-9]+$/.test(action) ? models[`${action}$`] : undefined;
-    op = isOperationSchema(schema)
-      ? { name: action, input: NormalizedSchema.of(schema[4]), output: NormalizedSchema.of(schema[5]) }
-      : null;
-    operations.set(action, op);
-  }
-  return op ?? undefined;
+  return modelOperation(ec2, action);
 }
 
 function isOperationSchema(value: unknown): value is StaticOperationSchema {
@@ -99,7 +116,10 @@ export function toQueryTree(params: Map<string, string>): QueryTree {
   return root;
 }
 
-/** Thrown when a value does not fit the member's type; the emulator answers InvalidParameterValue. */
+/**
+ * Thrown when a value does not fit the member's type; the emulator answers with its code for it (EC2
+ * `InvalidParameterValue`, STS `ValidationError`, SNS `InvalidParameter`).
+ */
 export class QueryInputError extends Error {
   override readonly name = 'QueryInputError';
 }
@@ -180,6 +200,11 @@ function readValue(schema: NormalizedSchema, node: QueryNode, path: string): unk
   if (typeof node !== 'string') {
     throw new QueryInputError(`${path} must be a single value`);
   }
+  return readScalar(schema, node, path);
+}
+
+/** A leaf value of either query dialect: booleans, numbers and timestamps parsed, anything else as sent. */
+export function readScalar(schema: NormalizedSchema, node: string, path: string): unknown {
   if (schema.isBooleanSchema()) {
     if (node !== 'true' && node !== 'false') {
       throw new QueryInputError(`${path} must be true or false, got "${node}"`);

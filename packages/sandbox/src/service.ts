@@ -37,21 +37,12 @@ export interface SandboxResponse {
 }
 
 /**
- * The operation a JSON-protocol request names (`X-Amz-Target: <prefix><Operation>`, e.g.
- * `AWSStepFunctions.StartExecution`); undefined when the header is missing or names another service.
- */
-/**
  * Is `action` a read? The sandbox's one answer, for the call log and the throttle: AWS's naming, `Describe*`,
  * `Get*` and `List*` (EC2's non-mutating bucket is exactly these), plus the reads a service names otherwise
  * (DynamoDB's `Query`, `Scan`, `BatchGetItem`).
  */
 export function isReadAction(action: string, otherReads: readonly string[] = []): boolean {
   return /^(Describe|Get|List)/.test(action) || otherReads.includes(action);
-}
-
-export function targetOperation(req: SandboxRequest, prefix: string): string | undefined {
-  const target = req.headers['x-amz-target'];
-  return target?.startsWith(prefix) ? target.slice(prefix.length) : undefined;
 }
 
 /** Facts a service reports about one call, so the call log does not have to guess. */
@@ -166,17 +157,33 @@ export function renderError(
       };
     case 'json':
     case 'rest-json':
-      return {
-        status: error.status,
-        headers: {
-          ...baseHeaders,
-          'content-type': protocol === 'json' ? 'application/x-amz-json-1.0' : 'application/json',
-          'x-amzn-errortype': error.code,
-        },
-        body: JSON.stringify({ __type: error.code, message: error.message }),
-        call: { errorCode: error.code },
-      };
+      return jsonErrorResponse(
+        error,
+        requestId,
+        protocol === 'json' ? 'application/x-amz-json-1.0' : 'application/json',
+        { __type: error.code, message: error.message },
+      );
   }
+}
+
+/**
+ * An awsJson or restJson error: the code in `x-amzn-errortype`, which the SDK reads before the body, and in
+ * the document, whose field names differ by service (`__type`/`message`, Organizations' `Message`, Security
+ * Hub's `Code`/`Message`).
+ * https://smithy.io/2.0/aws/protocols/aws-json-1_1-protocol.html#operation-error-serialization
+ */
+export function jsonErrorResponse(
+  error: SandboxError,
+  requestId: string,
+  contentType: string,
+  document: object,
+): SandboxResponse {
+  return {
+    status: error.status,
+    headers: { 'content-type': contentType, 'x-amzn-requestid': requestId, 'x-amzn-errortype': error.code },
+    body: JSON.stringify(document),
+    call: { errorCode: error.code },
+  };
 }
 
 /** Default codes per protocol for an access key the sandbox does not know. */

@@ -9,17 +9,18 @@
  * https://docs.aws.amazon.com/config/latest/APIReference/API_Evaluation.html
  */
 import { randomUUID } from 'node:crypto';
-import type { SandboxClock } from '../clock.ts';
+import { AccountRegionStore } from '../account-region-store.ts';
 import {
-  type SandboxRequest,
-  type SandboxResponse,
-  type ServiceEmulator,
-  ServiceError,
-  targetOperation,
-} from '../service.ts';
+  type AwsJsonOperation,
+  type AwsJsonService,
+  awsJsonActionOf,
+  type JsonObject,
+  serveAwsJson,
+} from '../aws-json.ts';
+import type { SandboxClock } from '../clock.ts';
+import { type SandboxRequest, type SandboxResponse, type ServiceEmulator, ServiceError } from '../service.ts';
 import { ValidationErrors } from '../validation.ts';
 
-const TARGET_PREFIX = 'StarlingDoveService.';
 const COMPLIANCE_TYPES = ['COMPLIANT', 'NON_COMPLIANT', 'NOT_APPLICABLE', 'INSUFFICIENT_DATA'];
 
 export interface StoredEvaluation {
@@ -48,6 +49,13 @@ class ConfigError extends ServiceError {
   override readonly name = 'ConfigError';
 }
 
+const CONFIG: AwsJsonService<ConfigError> = {
+  targetPrefix: 'StarlingDoveService.',
+  version: '1.1',
+  title: 'Config',
+  errors: ConfigError,
+};
+
 interface Scope {
   readonly evaluations: StoredEvaluation[];
 }
@@ -59,7 +67,10 @@ export class ConfigEmulator implements ServiceEmulator {
   private readonly clock: Pick<SandboxClock, 'now'>;
   private readonly strictResultTokens: boolean;
   private readonly tokens = new Map<string, { ruleName: string; accountId: string; region: string }>();
-  private readonly scopes = new Map<string, Scope>();
+  private readonly scopes = new AccountRegionStore<Scope>(() => ({ evaluations: [] }));
+  private readonly operations: Readonly<Record<string, AwsJsonOperation>> = {
+    PutEvaluations: (input, req) => this.putEvaluations(req, input),
+  };
 
   constructor(options: ConfigEmulatorOptions = {}) {
     this.clock = options.clock ?? { now: () => Date.now() };
@@ -75,7 +86,7 @@ export class ConfigEmulator implements ServiceEmulator {
 
   /** Every evaluation put in an account and Region, in order (TestMode calls are not stored). */
   evaluations(accountId: string, region: string): StoredEvaluation[] {
-    return [...(this.scopes.get(`${accountId}/${region}`)?.evaluations ?? [])];
+    return [...(this.scopes.find(accountId, region)?.evaluations ?? [])];
   }
 
   /**
@@ -95,49 +106,14 @@ export class ConfigEmulator implements ServiceEmulator {
   }
 
   actionOf(req: SandboxRequest): string {
-    return targetOperation(req, TARGET_PREFIX) ?? req.headers['x-amz-target'] ?? '';
+    return awsJsonActionOf(CONFIG, req);
   }
 
-  async handle(req: SandboxRequest): Promise<SandboxResponse> {
-    const requestId = randomUUID();
-    const action = this.actionOf(req);
-    try {
-      if (req.method !== 'POST' || targetOperation(req, TARGET_PREFIX) === undefined) {
-        throw new ConfigError('UnknownOperationException', 'Missing or unknown X-Amz-Target');
-      }
-      let body: Record<string, unknown>;
-      try {
-        body = JSON.parse(req.body === '' ? '{}' : req.body) as Record<string, unknown>;
-      } catch {
-        throw new ConfigError('SerializationException', 'The request body is not valid JSON');
-      }
-      if (action !== 'PutEvaluations') {
-        throw new ConfigError('UnknownOperationException', `The sandbox does not implement Config ${action}`);
-      }
-      const output = this.putEvaluations(req, body);
-      return {
-        status: 200,
-        headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': requestId },
-        body: JSON.stringify(output),
-        call: { action, mutating: true },
-      };
-    } catch (error) {
-      if (!(error instanceof ConfigError)) {
-        throw error;
-      }
-      return {
-        status: error.status,
-        headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': requestId },
-        body: JSON.stringify({ __type: error.code, message: error.message }),
-        call: { action, errorCode: error.code },
-      };
-    }
+  handle(req: SandboxRequest): Promise<SandboxResponse> {
+    return serveAwsJson(CONFIG, req, this.operations);
   }
 
-  private putEvaluations(
-    req: SandboxRequest,
-    body: Record<string, unknown>,
-  ): { FailedEvaluations: unknown[] } {
+  private putEvaluations(req: SandboxRequest, body: JsonObject): { FailedEvaluations: unknown[] } {
     const errors = new ValidationErrors();
     errors.string('resultToken', body.ResultToken, { required: true });
     errors.list('evaluations', body.Evaluations, { max: 100 });
@@ -201,19 +177,9 @@ export class ConfigEmulator implements ServiceEmulator {
       });
     }
     if (body.TestMode !== true) {
-      this.scope(req.accountId, req.region).evaluations.push(...toStore);
+      this.scopes.of(req.accountId, req.region).evaluations.push(...toStore);
     }
     return { FailedEvaluations: [] };
-  }
-
-  private scope(accountId: string, region: string): Scope {
-    const key = `${accountId}/${region}`;
-    let scope = this.scopes.get(key);
-    if (scope === undefined) {
-      scope = { evaluations: [] };
-      this.scopes.set(key, scope);
-    }
-    return scope;
   }
 }
 

@@ -13,6 +13,7 @@
 import { Agent, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import dynalite from 'dynalite';
+import { AccountRegionStore } from '../account-region-store.ts';
 import { isReadAction, type SandboxRequest, type SandboxResponse, type ServiceEmulator } from '../service.ts';
 
 /** DynamoDB's reads that AWS's Describe/Get/List naming does not cover. */
@@ -42,7 +43,9 @@ export class DynamoDbEmulator implements ServiceEmulator {
   readonly protocol = 'json' as const;
 
   private readonly options: DynamoDbEmulatorOptions;
-  private readonly instances = new Map<string, Promise<Instance>>();
+  private readonly instances = new AccountRegionStore<Promise<Instance>>((accountId, region) =>
+    this.launch(accountId, region),
+  );
   private closed = false;
 
   constructor(options: DynamoDbEmulatorOptions = {}) {
@@ -102,13 +105,7 @@ export class DynamoDbEmulator implements ServiceEmulator {
     if (this.closed) {
       return Promise.reject(new Error('the sandbox DynamoDB emulator is closed'));
     }
-    const key = `${accountId}/${region}`;
-    let instance = this.instances.get(key);
-    if (instance === undefined) {
-      instance = this.launch(accountId, region);
-      this.instances.set(key, instance);
-    }
-    return instance;
+    return this.instances.of(accountId, region);
   }
 
   private async launch(accountId: string, region: string): Promise<Instance> {

@@ -8,6 +8,7 @@
  * the step that created them, not from "now", so a large jump replays the whole chain.
  */
 import { createHash } from 'node:crypto';
+import { AccountRegionStore } from '../account-region-store.ts';
 import {
   type AccountControlRecord,
   type EgressOnlyInternetGatewayRecord,
@@ -128,7 +129,9 @@ interface ScheduledStep {
 
 export class Ec2Store {
   readonly durations: Ec2Durations;
-  private readonly regions = new Map<string, RegionState>();
+  private readonly regions = new AccountRegionStore<RegionState>(
+    (accountId, region) => new RegionState(accountId, region, this.now()),
+  );
   /** VPC id → owning Region state, across accounts (peering crosses accounts and Regions). */
   private readonly vpcHomes = new Map<string, RegionState>();
   /** Peerings are visible from both sides, so they live outside any one Region state. */
@@ -146,13 +149,7 @@ export class Ec2Store {
   }
 
   region(accountId: string, region: string): RegionState {
-    const key = `${accountId}|${region}`;
-    let state = this.regions.get(key);
-    if (state === undefined) {
-      state = new RegionState(accountId, region, this.now());
-      this.regions.set(key, state);
-    }
-    return state;
+    return this.regions.of(accountId, region);
   }
 
   allRegions(): IterableIterator<RegionState> {

@@ -13,8 +13,14 @@
  * Unknown ids: `ParentNotFoundException`, `ChildNotFoundException`; malformed ones, a bad token or an out-of-range
  * MaxResults: `InvalidInputException` with its `Reason`.
  */
-import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import {
+  type AwsJsonOperation,
+  type AwsJsonService,
+  awsJsonActionOf,
+  type JsonObject,
+  serveAwsJson,
+} from '../aws-json.ts';
 import type { SandboxClock } from '../clock.ts';
 import {
   type ControlRequest,
@@ -23,7 +29,6 @@ import {
   type SandboxResponse,
   type ServiceEmulator,
   ServiceError,
-  targetOperation,
 } from '../service.ts';
 import {
   buildOrganization,
@@ -37,8 +42,6 @@ import {
   ScenarioOrganizationSchema,
 } from './scenario.ts';
 
-const TARGET_PREFIX = 'AWSOrganizationsV20161128.';
-const CONTENT_TYPE = 'application/x-amz-json-1.1';
 const ACCOUNT_ID = /^\d{12}$/;
 /** Organizations' MaxResults bounds, for every List* call. */
 const MAX_RESULTS = { min: 1, max: 20 } as const;
@@ -52,6 +55,19 @@ class OrganizationsError extends ServiceError {
     this.reason = options.reason;
   }
 }
+
+const ORGANIZATIONS: AwsJsonService<OrganizationsError> = {
+  targetPrefix: 'AWSOrganizationsV20161128.',
+  version: '1.1',
+  title: 'Organizations',
+  errors: OrganizationsError,
+  // Organizations writes `Message` (capital M) and, for InvalidInputException, the `Reason`.
+  errorDocument: (error) => ({
+    __type: error.code,
+    Message: error.message,
+    ...(error.reason === undefined ? {} : { Reason: error.reason }),
+  }),
+};
 
 const notInUse = () =>
   new OrganizationsError(
@@ -74,8 +90,7 @@ export interface OrganizationsEmulatorOptions {
   readonly clock?: Pick<SandboxClock, 'now'>;
 }
 
-type Body = Record<string, unknown>;
-type Handler = (caller: string, body: Body) => Body;
+type Body = JsonObject;
 
 export class OrganizationsEmulator implements ServiceEmulator {
   readonly signingName = 'organizations';
@@ -88,8 +103,8 @@ export class OrganizationsEmulator implements ServiceEmulator {
   /** When the organisation was loaded: every account's JoinedTimestamp. */
   private joinedAt = 0;
 
-  private readonly actions: Readonly<Record<string, Handler>> = {
-    DescribeOrganization: (caller) => {
+  private readonly operations: Readonly<Record<string, AwsJsonOperation>> = {
+    DescribeOrganization: (_body, { accountId: caller }) => {
       const org = this.memberOf(caller);
       return {
         Organization: {
@@ -103,7 +118,7 @@ export class OrganizationsEmulator implements ServiceEmulator {
         },
       };
     },
-    ListRoots: (caller, body) => {
+    ListRoots: (body, { accountId: caller }) => {
       const org = this.reader(caller);
       const roots = [
         {
@@ -115,7 +130,7 @@ export class OrganizationsEmulator implements ServiceEmulator {
       ];
       return this.page('ListRoots', '', roots, body, 'Roots');
     },
-    ListOrganizationalUnitsForParent: (caller, body) => {
+    ListOrganizationalUnitsForParent: (body, { accountId: caller }) => {
       const org = this.reader(caller);
       const parentId = this.parentIdOf(org, body.ParentId);
       const ous = [...org.organizationalUnits.values()]
@@ -123,7 +138,7 @@ export class OrganizationsEmulator implements ServiceEmulator {
         .map((ou) => ({ Id: ou.id, Arn: this.arn(org, `ou/${org.id}/${ou.id}`), Name: ou.name }));
       return this.page('ListOrganizationalUnitsForParent', parentId, ous, body, 'OrganizationalUnits');
     },
-    ListAccountsForParent: (caller, body) => {
+    ListAccountsForParent: (body, { accountId: caller }) => {
       const org = this.reader(caller);
       const parentId = this.parentIdOf(org, body.ParentId);
       const accounts = [...org.accounts.values()]
@@ -131,12 +146,12 @@ export class OrganizationsEmulator implements ServiceEmulator {
         .map((a) => this.accountView(org, a));
       return this.page('ListAccountsForParent', parentId, accounts, body, 'Accounts');
     },
-    ListAccounts: (caller, body) => {
+    ListAccounts: (body, { accountId: caller }) => {
       const org = this.reader(caller);
       const accounts = [...org.accounts.values()].map((a) => this.accountView(org, a));
       return this.page('ListAccounts', '', accounts, body, 'Accounts');
     },
-    ListChildren: (caller, body) => {
+    ListChildren: (body, { accountId: caller }) => {
       const org = this.reader(caller);
       const parentId = this.parentIdOf(org, body.ParentId);
       const type = body.ChildType;
@@ -158,7 +173,7 @@ export class OrganizationsEmulator implements ServiceEmulator {
         'Children',
       );
     },
-    ListParents: (caller, body) => {
+    ListParents: (body, { accountId: caller }) => {
       const org = this.reader(caller);
       const childId = body.ChildId;
       if (typeof childId !== 'string') throw invalidInput('INPUT_REQUIRED', 'ChildId is required.');
@@ -204,54 +219,11 @@ export class OrganizationsEmulator implements ServiceEmulator {
   }
 
   actionOf(req: SandboxRequest): string {
-    return targetOperation(req, TARGET_PREFIX) ?? req.headers['x-amz-target'] ?? '';
+    return awsJsonActionOf(ORGANIZATIONS, req);
   }
 
-  async handle(req: SandboxRequest): Promise<SandboxResponse> {
-    const requestId = randomUUID();
-    const action = this.actionOf(req);
-    try {
-      if (req.method !== 'POST' || targetOperation(req, TARGET_PREFIX) === undefined) {
-        throw new OrganizationsError('UnknownOperationException', 'Missing or unknown X-Amz-Target');
-      }
-      const handler = Object.hasOwn(this.actions, action) ? this.actions[action] : undefined;
-      if (handler === undefined) {
-        throw new OrganizationsError(
-          'UnknownOperationException',
-          `The sandbox does not implement Organizations ${action}`,
-        );
-      }
-      let body: Body;
-      try {
-        const parsed = JSON.parse(req.body === '' ? '{}' : req.body) as unknown;
-        body =
-          parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Body) : {};
-      } catch {
-        throw new OrganizationsError('SerializationException', 'The request body is not valid JSON');
-      }
-      return {
-        status: 200,
-        headers: { 'content-type': CONTENT_TYPE, 'x-amzn-requestid': requestId },
-        body: JSON.stringify(handler(req.accountId, body)),
-        call: { action, mutating: false },
-      };
-    } catch (error) {
-      if (!(error instanceof OrganizationsError)) throw error;
-      return {
-        status: error.status,
-        headers: {
-          'content-type': CONTENT_TYPE,
-          'x-amzn-requestid': requestId,
-          'x-amzn-errortype': error.code,
-        },
-        body: JSON.stringify({
-          __type: error.code,
-          Message: error.message,
-          ...(error.reason === undefined ? {} : { Reason: error.reason }),
-        }),
-        call: { action, mutating: false, errorCode: error.code },
-      };
-    }
+  handle(req: SandboxRequest): Promise<SandboxResponse> {
+    return serveAwsJson(ORGANIZATIONS, req, this.operations);
   }
 
   /** `GET /_sandbox/organizations` (the organisation and its ids), `POST` (load one), `DELETE` (none). */

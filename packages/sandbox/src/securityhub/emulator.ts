@@ -32,9 +32,16 @@ import type {
   GetFindingsResponse,
   ImportFindingsError,
 } from '@aws-sdk/client-securityhub';
+import { AccountRegionStore } from '../account-region-store.ts';
 import type { SandboxClock } from '../clock.ts';
 import type { CredentialRegistry } from '../credentials.ts';
-import type { SandboxRequest, SandboxResponse, ServiceEmulator } from '../service.ts';
+import {
+  jsonErrorResponse,
+  type SandboxRequest,
+  type SandboxResponse,
+  type ServiceEmulator,
+  ServiceError,
+} from '../service.ts';
 import {
   asffProblems,
   labelForNormalized,
@@ -90,15 +97,11 @@ export interface SecurityHubEmulatorOptions {
 }
 
 /** An error answered as REST-JSON: `x-amzn-ErrorType` header plus `{"Code","Message"}` body. */
-export class SecurityHubError extends Error {
+export class SecurityHubError extends ServiceError {
   override readonly name = 'SecurityHubError';
-  readonly code: string;
-  readonly status: number;
 
   constructor(code: string, status: number, message: string) {
-    super(message);
-    this.code = code;
-    this.status = status;
+    super(code, message, status);
   }
 }
 
@@ -130,7 +133,11 @@ export class SecurityHubEmulator implements ServiceEmulator {
   private readonly clock: Pick<SandboxClock, 'now'>;
   private readonly credentials: Pick<CredentialRegistry, 'lookup'> | undefined;
   private readonly onImport: ((records: readonly ImportRecord[]) => void) | undefined;
-  private readonly scopes = new Map<string, Scope>();
+  private readonly scopes = new AccountRegionStore<Scope>(() => ({
+    enabled: true,
+    findings: new Map(),
+    actionTargets: new Map(),
+  }));
   private readonly importLog: ImportRecord[] = [];
 
   constructor(options: SecurityHubEmulatorOptions = {}) {
@@ -143,14 +150,14 @@ export class SecurityHubEmulator implements ServiceEmulator {
 
   /** Stored findings of one account and Region, in creation order. */
   findings(accountId: string, region: string): AwsSecurityFinding[] {
-    return [...(this.scopes.get(`${accountId}/${region}`)?.findings.values() ?? [])].map(
+    return [...(this.scopes.find(accountId, region)?.findings.values() ?? [])].map(
       (s) => structuredClone(s.finding) as unknown as AwsSecurityFinding,
     );
   }
 
   finding(accountId: string, region: string, id: string): AwsSecurityFinding | undefined {
     const stored = this.scopes
-      .get(`${accountId}/${region}`)
+      .find(accountId, region)
       ?.findings.get(findingKey(defaultProductArn(accountId, region), id));
     return stored === undefined
       ? undefined
@@ -163,12 +170,12 @@ export class SecurityHubEmulator implements ServiceEmulator {
   }
 
   actionTargets(accountId: string, region: string): ActionTarget[] {
-    return [...(this.scopes.get(`${accountId}/${region}`)?.actionTargets.values() ?? [])];
+    return [...(this.scopes.find(accountId, region)?.actionTargets.values() ?? [])];
   }
 
   /** Security Hub on or off for an account and Region (on by default). */
   setEnabled(accountId: string, region: string, enabled: boolean): void {
-    this.scope(accountId, region).enabled = enabled;
+    this.scopes.of(accountId, region).enabled = enabled;
   }
 
   // ---- the service ----
@@ -203,7 +210,7 @@ export class SecurityHubEmulator implements ServiceEmulator {
       } catch {
         throw invalidInput('The request body is not a JSON object');
       }
-      const scope = this.scope(req.accountId, req.region);
+      const scope = this.scopes.of(req.accountId, req.region);
       let output: object;
       switch (route.action) {
         case 'BatchImportFindings':
@@ -230,13 +237,10 @@ export class SecurityHubEmulator implements ServiceEmulator {
         throw error;
       }
       return {
-        status: error.status,
-        headers: {
-          'content-type': 'application/json',
-          'x-amzn-requestid': requestId,
-          'x-amzn-errortype': error.code,
-        },
-        body: JSON.stringify({ Code: error.code, Message: error.message }),
+        ...jsonErrorResponse(error, requestId, 'application/json', {
+          Code: error.code,
+          Message: error.message,
+        }),
         call: { ...(route === undefined ? {} : { action: route.action }), errorCode: error.code },
       };
     }
@@ -253,16 +257,6 @@ export class SecurityHubEmulator implements ServiceEmulator {
       default:
         return this.describeActionTargets(scope, body);
     }
-  }
-
-  private scope(accountId: string, region: string): Scope {
-    const key = `${accountId}/${region}`;
-    let scope = this.scopes.get(key);
-    if (scope === undefined) {
-      scope = { enabled: true, findings: new Map(), actionTargets: new Map() };
-      this.scopes.set(key, scope);
-    }
-    return scope;
   }
 
   private batchImportFindings(req: SandboxRequest, scope: Scope, body: Json): BatchImportFindingsResponse {

@@ -10,6 +10,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import * as snsModel from '@aws-sdk/client-sns';
+import { AccountRegionStore } from '../account-region-store.ts';
 import { AwsQueryError, type AwsQueryService, queryActionOf, serveAwsQuery } from '../aws-query.ts';
 import type { SandboxClock } from '../clock.ts';
 import type { SandboxRequest, SandboxResponse, ServiceEmulator } from '../service.ts';
@@ -79,7 +80,7 @@ export class SnsEmulator implements ServiceEmulator {
 
   private readonly clock: Pick<SandboxClock, 'now'>;
   private readonly maxTopics: number;
-  private readonly scopes = new Map<string, Scope>();
+  private readonly scopes = new AccountRegionStore<Scope>(() => ({ topics: new Map(), messages: [] }));
   private readonly all: PublishedMessage[] = [];
   private readonly listeners = new Set<(message: PublishedMessage) => void>();
   private sequence = 10_000_000_000_000_000_000n;
@@ -103,7 +104,7 @@ export class SnsEmulator implements ServiceEmulator {
   }
 
   topics(accountId: string, region: string): Topic[] {
-    return [...(this.scopes.get(`${accountId}/${region}`)?.topics.values() ?? [])];
+    return [...(this.scopes.find(accountId, region)?.topics.values() ?? [])];
   }
 
   /** Adds a listener; returns a function that removes it. */
@@ -118,7 +119,7 @@ export class SnsEmulator implements ServiceEmulator {
 
   handle(req: SandboxRequest): Promise<SandboxResponse> {
     return serveAwsQuery(SNS, req, 'InvalidParameter', (operation, input) => {
-      const scope = this.scope(req.accountId, req.region);
+      const scope = this.scopes.of(req.accountId, req.region);
       switch (operation.name) {
         case 'CreateTopic':
           return this.createTopic(req, scope, input as unknown as snsModel.CreateTopicInput);
@@ -132,16 +133,6 @@ export class SnsEmulator implements ServiceEmulator {
           throw new AwsQueryError('InvalidAction', `The sandbox does not implement SNS ${operation.name}`);
       }
     });
-  }
-
-  private scope(accountId: string, region: string): Scope {
-    const key = `${accountId}/${region}`;
-    let scope = this.scopes.get(key);
-    if (scope === undefined) {
-      scope = { topics: new Map(), messages: [] };
-      this.scopes.set(key, scope);
-    }
-    return scope;
   }
 
   private createTopic(

@@ -8,16 +8,15 @@
  * Express-workflow semantics (EXPRESS runs like STANDARD), redrive, tags, logging.
  * https://docs.aws.amazon.com/step-functions/latest/apireference/API_Operations.html
  */
-import { randomUUID } from 'node:crypto';
-import type { SandboxClock } from '../clock.ts';
 import {
-  isReadAction,
-  renderError,
-  type SandboxRequest,
-  type SandboxResponse,
-  type ServiceEmulator,
-  targetOperation,
-} from '../service.ts';
+  type AwsJsonOperation,
+  type AwsJsonService,
+  awsJsonActionOf,
+  type JsonObject,
+  serveAwsJson,
+} from '../aws-json.ts';
+import type { SandboxClock } from '../clock.ts';
+import type { SandboxRequest, SandboxResponse, ServiceEmulator } from '../service.ts';
 import type { Json } from './definition.ts';
 import { StatesApiError } from './errors.ts';
 import { toWireEvent } from './history.ts';
@@ -30,8 +29,12 @@ import {
   type StateMachineRegistration,
 } from './runner.ts';
 
-const TARGET_PREFIX = 'AWSStepFunctions.';
-const CONTENT_TYPE = 'application/x-amz-json-1.0';
+const STEP_FUNCTIONS: AwsJsonService<StatesApiError> = {
+  targetPrefix: 'AWSStepFunctions.',
+  version: '1.0',
+  title: 'Step Functions',
+  errors: StatesApiError,
+};
 const STATE_MACHINE_ARN = /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[^:]+$/;
 const EXECUTION_ARN = /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:[^:]+:[^:]+$/;
 const STATUSES: readonly ExecutionStatus[] = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'];
@@ -48,26 +51,25 @@ export interface StepFunctionsEmulatorOptions extends RunnerOptions {
   readonly runner?: LocalRunner;
 }
 
-type Body = Record<string, unknown>;
-type Operation = (req: SandboxRequest, body: Body) => Body;
+type Body = JsonObject;
 
 export class StepFunctionsEmulator implements ServiceEmulator {
   readonly signingName = 'states';
   readonly protocol = 'json' as const;
   readonly runner: LocalRunner;
 
-  private readonly operations: Readonly<Record<string, Operation>> = {
-    CreateStateMachine: (req, body) => this.createStateMachine(req, body),
-    DescribeStateMachine: (_req, body) => describeStateMachine(this.machine(body)),
+  private readonly operations: Readonly<Record<string, AwsJsonOperation>> = {
+    CreateStateMachine: (body, req) => this.createStateMachine(req, body),
+    DescribeStateMachine: (body) => describeStateMachine(this.machine(body)),
     ListStateMachines: () => this.listStateMachines(),
-    StartExecution: (_req, body) => this.startExecution(body),
-    DescribeExecution: (_req, body) => describeExecution(this.execution(body)),
-    ListExecutions: (_req, body) => this.listExecutions(body),
-    GetExecutionHistory: (_req, body) => this.getExecutionHistory(body),
-    StopExecution: (_req, body) => this.stopExecution(body),
-    SendTaskSuccess: (req, body) => this.sendTaskSuccess(req, body),
-    SendTaskFailure: (req, body) => this.sendTaskFailure(req, body),
-    SendTaskHeartbeat: (_req, body) => {
+    StartExecution: (body) => this.startExecution(body),
+    DescribeExecution: (body) => describeExecution(this.execution(body)),
+    ListExecutions: (body) => this.listExecutions(body),
+    GetExecutionHistory: (body) => this.getExecutionHistory(body),
+    StopExecution: (body) => this.stopExecution(body),
+    SendTaskSuccess: (body, req) => this.sendTaskSuccess(req, body),
+    SendTaskFailure: (body, req) => this.sendTaskFailure(req, body),
+    SendTaskHeartbeat: (body) => {
       this.runner.sendTaskHeartbeat(taskToken(body));
       return {};
     },
@@ -83,43 +85,11 @@ export class StepFunctionsEmulator implements ServiceEmulator {
   }
 
   actionOf(req: SandboxRequest): string {
-    return targetOperation(req, TARGET_PREFIX) ?? req.headers['x-amz-target'] ?? '';
+    return awsJsonActionOf(STEP_FUNCTIONS, req);
   }
 
-  async handle(req: SandboxRequest): Promise<SandboxResponse> {
-    const requestId = randomUUID();
-    const action = this.actionOf(req);
-    const mutating = !isReadAction(action);
-    try {
-      const operation = this.operations[action];
-      if (req.method !== 'POST' || operation === undefined) {
-        throw new StatesApiError(
-          'UnknownOperationException',
-          `The sandbox does not implement Step Functions ${action}`,
-        );
-      }
-      let body: unknown;
-      try {
-        body = JSON.parse(req.body === '' ? '{}' : req.body);
-      } catch {
-        throw new StatesApiError('SerializationException', 'The request body is not valid JSON');
-      }
-      if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-        throw new StatesApiError('SerializationException', 'The request body must be a JSON object');
-      }
-      const output = operation(req, body as Body);
-      return {
-        status: 200,
-        headers: { 'content-type': CONTENT_TYPE, 'x-amzn-requestid': requestId },
-        body: JSON.stringify(output),
-        call: { action, mutating },
-      };
-    } catch (error) {
-      if (!(error instanceof StatesApiError)) {
-        throw error;
-      }
-      return { ...renderError('json', error, requestId), call: { action, mutating, errorCode: error.code } };
-    }
+  handle(req: SandboxRequest): Promise<SandboxResponse> {
+    return serveAwsJson(STEP_FUNCTIONS, req, this.operations);
   }
 
   // ---- operations ----
@@ -155,16 +125,11 @@ export class StepFunctionsEmulator implements ServiceEmulator {
 
   private startExecution(body: Body): Body {
     const stateMachineArn = arn(body, 'stateMachineArn', STATE_MACHINE_ARN);
-    const inputText = optionalString(body, 'input') ?? '{}';
-    let input: Json;
-    try {
-      input = JSON.parse(inputText) as Json;
-    } catch (error) {
-      throw new StatesApiError(
-        'InvalidExecutionInput',
-        `Invalid State Machine Execution Input: '${error instanceof Error ? error.message : String(error)}'`,
-      );
-    }
+    const input = parseJson(
+      optionalString(body, 'input') ?? '{}',
+      'InvalidExecutionInput',
+      'Invalid State Machine Execution Input',
+    );
     const name = optionalString(body, 'name');
     const execution = this.runner.startExecution(stateMachineArn, {
       input,
@@ -229,15 +194,7 @@ export class StepFunctionsEmulator implements ServiceEmulator {
         `Value at 'output' failed to satisfy constraint: Member must have length less than or equal to ${MAX_OUTPUT_CHARS}`,
       );
     }
-    let output: Json;
-    try {
-      output = JSON.parse(outputText) as Json;
-    } catch (error) {
-      throw new StatesApiError(
-        'InvalidOutput',
-        `Invalid State Machine Execution Output: '${error instanceof Error ? error.message : String(error)}'`,
-      );
-    }
+    const output = parseJson(outputText, 'InvalidOutput', 'Invalid State Machine Execution Output');
     this.runner.sendTaskSuccess(token, output, { accountId: req.accountId, accessKeyId: req.accessKeyId });
     return {};
   }
@@ -348,6 +305,15 @@ function paginate<T>(items: readonly T[], body: Body, scope: string): { page: T[
   return next < items.length
     ? { page, nextToken: Buffer.from(JSON.stringify({ scope, offset: next })).toString('base64url') }
     : { page };
+}
+
+/** A JSON document carried as a string member (`input`, `output`); its own error code when it does not parse. */
+function parseJson(text: string, code: string, what: string): Json {
+  try {
+    return JSON.parse(text) as Json;
+  } catch (error) {
+    throw new StatesApiError(code, `${what}: '${error instanceof Error ? error.message : String(error)}'`);
+  }
 }
 
 function seconds(epochMs: number): number {
