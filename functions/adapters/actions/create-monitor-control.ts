@@ -10,7 +10,7 @@ import {
   type DeleteVpcEncryptionControlResult,
 } from '@aws-sdk/client-ec2';
 import { ACTION_RISKS } from '../../domain/action-kinds.ts';
-import type { PlannedAction } from '../../domain/remediation-plan.ts';
+import { vpcOf } from '../../domain/remediation-plan.ts';
 import { controlSnapshot, readControl, toLiveControl } from './live-state.ts';
 import {
   type ActionDefinition,
@@ -22,10 +22,6 @@ import {
 } from './types.ts';
 
 const KIND = 'create-monitor-control';
-
-function vpcOf(action: PlannedAction): string {
-  return action.vpcId ?? action.resourceId;
-}
 
 export const createMonitorControl: ActionDefinition<typeof KIND, null> = {
   kind: KIND,
@@ -102,7 +98,7 @@ export const createMonitorControl: ActionDefinition<typeof KIND, null> = {
   async undo(ctx, entry) {
     const out = outcomeFor(ctx, entry);
     if (changedNothing(entry)) return out('already-so', NOTHING_TO_UNDO);
-    const vpcId = entry.vpcId ?? entry.resourceId;
+    const vpcId = vpcOf(entry);
     const control = await readControl(ctx.ec2, vpcId);
     const before = controlSnapshot(vpcId, control);
     if (control === null || control.state === 'deleting') {

@@ -20,7 +20,7 @@ import {
 import { ACTION_RISKS } from '../../domain/action-kinds.ts';
 import { classifyBlocker, exclusionFor } from '../../domain/blockers.ts';
 import type { ExclusionName, RawBlocker } from '../../domain/model.ts';
-import type { PlannedAction } from '../../domain/remediation-plan.ts';
+import { type PlannedAction, vpcOf } from '../../domain/remediation-plan.ts';
 import type { Ec2Gateway } from '../ec2-gateway.ts';
 import { controlSnapshot, isModifiable, type LiveControl, readControl, toLiveControl } from './live-state.ts';
 import {
@@ -39,10 +39,6 @@ interface EnforceLive {
 }
 
 const COVERING = new Set(['enabled', 'enabling']);
-
-function vpcOf(action: { vpcId?: string | undefined; resourceId: string }): string {
-  return action.vpcId ?? action.resourceId;
-}
 
 async function readBlockers(ec2: Ec2Gateway, vpcId: string): Promise<RawBlocker[]> {
   const blockers: RawBlocker[] = [];
