@@ -1,6 +1,11 @@
 /**
  * Inventory: read one account + Region into an `InventorySnapshot`, with as few EC2 calls as the API allows
  * (every list at its largest page size; blockers only for VPCs in monitor, where they decide the verdict).
+ *
+ * One reader per kind of resource, each a small function over the EC2 gateway that returns its part of the
+ * snapshot; `readInventory` composes them. The order in which it starts them is part of the contract: the
+ * blocker calls, which EC2 paces, go out as early as their inputs allow (test/adapters/inventory.test.ts,
+ * bench/sweep.ts counts the calls).
  */
 import {
   type _InstanceType,
@@ -34,7 +39,10 @@ import {
   type DescribeVpnGatewaysResult,
   GetVpcResourcesBlockingEncryptionEnforcementCommand,
   type GetVpcResourcesBlockingEncryptionEnforcementResult,
+  type Instance,
+  type InstanceTypeInfo,
   type Tag,
+  type Vpc,
   type VpcEncryptionControl,
 } from '@aws-sdk/client-ec2';
 import type { z } from 'zod';
@@ -85,11 +93,21 @@ export function controlOf(c: VpcEncryptionControl | undefined): EncryptionContro
   };
 }
 
+/** A filter narrowing a list to the scope's VPCs; none when the scope is the whole Region. */
 const vpcFilter = (vpcIds: readonly string[] | undefined, name = 'vpc-id') =>
   vpcIds ? [{ Name: name, Values: [...vpcIds] }] : undefined;
 
-export async function readInventory(ec2: Ec2Gateway, scope: InventoryScope): Promise<InventorySnapshot> {
-  const only = scope.vpcIds;
+/** The VPC ids a narrowed scope names; absent: every VPC in the Region. */
+type ScopeVpcIds = readonly string[] | undefined;
+
+interface VpcsAndControls {
+  readonly vpcs: Vpc[];
+  readonly account: DescribeAccountVpcEncryptionControlResult['AccountVpcEncryptionControl'];
+  readonly controlOfVpc: (vpc: Vpc) => EncryptionControlInput | null;
+}
+
+/** The VPCs, their encryption controls and the account-level control, read together. */
+async function readVpcsAndControls(ec2: Ec2Gateway, only: ScopeVpcIds): Promise<VpcsAndControls> {
   const [vpcs, controls, account] = await Promise.all([
     allPages(
       (NextToken) =>
@@ -112,27 +130,27 @@ export async function readInventory(ec2: Ec2Gateway, scope: InventoryScope): Pro
       .then((r) => r.AccountVpcEncryptionControl),
   ]);
   const controlByVpc = new Map(controls.filter((c) => c.VpcId).map((c) => [c.VpcId as string, c]));
-  // DescribeVpcs may carry the control itself; DescribeVpcEncryptionControls is the fuller record when both exist.
-  const vpcControl = (vpcId: string, fromVpc: VpcEncryptionControl | undefined) =>
-    controlOf(controlByVpc.get(vpcId) ?? fromVpc);
+  return {
+    vpcs,
+    account,
+    // DescribeVpcs may carry the control itself; DescribeVpcEncryptionControls is the fuller record when both exist.
+    controlOfVpc: (vpc) => controlOf(controlByVpc.get(vpc.VpcId ?? '') ?? vpc.EncryptionControl),
+  };
+}
 
-  // Blockers decide between READY_TO_ENFORCE and BLOCKED, which only exists for a VPC in monitor. They need
-  // only the VPCs and their controls, and they are the calls that wait on EC2's bucket (one per VPC in
-  // monitor): start them now, so that the other lists are read while they wait.
-  const monitored = vpcs.filter((v) => {
-    const c = vpcControl(v.VpcId ?? '', v.EncryptionControl);
-    return c !== null && c.mode === 'monitor';
-  });
-  const instancesRead = allPages(
+function readInstances(ec2: Ec2Gateway, only: ScopeVpcIds): Promise<Instance[]> {
+  return allPages(
     (NextToken) =>
       ec2.read<DescribeInstancesResult>(
         new DescribeInstancesCommand({ MaxResults: 1000, NextToken, Filters: vpcFilter(only) }),
       ),
     (p) => p.Reservations?.flatMap((r) => r.Instances ?? []),
   );
-  // Instance types: every type that can encrypt in transit (the candidates for a move) plus the types in use
-  // that are not among them.
-  const capableRead = allPages(
+}
+
+/** Every type that can encrypt in transit: the candidates for a move (docs/design.md §2, "capable"). */
+function readCapableTypes(ec2: Ec2Gateway): Promise<InstanceTypeInfo[]> {
+  return allPages(
     (NextToken) =>
       ec2.read<DescribeInstanceTypesResult>(
         new DescribeInstanceTypesCommand({
@@ -143,97 +161,116 @@ export async function readInventory(ec2: Ec2Gateway, scope: InventoryScope): Pro
       ),
     (p) => p.InstanceTypes,
   );
-  const readBlockers = (list: typeof vpcs) =>
-    Promise.all(
-      list.map(async (v) => {
-        const vpcId = v.VpcId as string;
-        const raw = await allPages(
-          (NextToken) =>
-            ec2.read<GetVpcResourcesBlockingEncryptionEnforcementResult>(
-              new GetVpcResourcesBlockingEncryptionEnforcementCommand({
-                VpcId: vpcId,
-                MaxResults: 1000,
-                NextToken,
-              }),
-            ),
-          (p) => p.NonCompliantResources,
-        );
-        const blockers: RawBlocker[] = raw
-          .filter((r) => r.Id)
-          .map((r) => ({
-            id: r.Id as string,
-            type: r.Type ?? '',
-            description: r.Description ?? '',
-            isExcludable: r.IsExcludable ?? false,
-          }));
-        return [vpcId, blockers] as const;
-      }),
-    );
-  // The monitored VPCs' blockers go first: EC2 paces them, so they bound the sweep. An enforced VPC cannot
-  // gain a non-capable instance through EC2's own checks, but one launched around them (or retyped) breaks
-  // enforcement: once the instances are known, read the blockers of the enforced VPCs holding a type not
-  // known to be capable (usually none, so no extra calls).
-  const enforcedSuspects = Promise.all([instancesRead, capableRead]).then(([instances, capable]) => {
-    const capableTypes = new Set(capable.map((t) => t.InstanceType as string | undefined));
-    const suspect = new Set(
+}
+
+/** The capable types plus the types in use that are not among them (usually none: no extra call). */
+async function readInstanceTypes(
+  ec2: Ec2Gateway,
+  instances: readonly Instance[],
+  capable: readonly InstanceTypeInfo[],
+): Promise<InstanceTypeInfo[]> {
+  const known = new Set(capable.map((t) => t.InstanceType as string | undefined));
+  const inUse = [
+    ...new Set(
       instances
-        .filter((i) => !['terminated', 'shutting-down'].includes(i.State?.Name ?? ''))
-        .filter((i) => i.InstanceType && !capableTypes.has(i.InstanceType))
-        .map((i) => i.VpcId),
-    );
-    return vpcs.filter((v) => {
-      const c = vpcControl(v.VpcId ?? '', v.EncryptionControl);
-      return c !== null && c.mode === 'enforce' && suspect.has(v.VpcId);
-    });
-  });
-  const blockersRead = Promise.all([readBlockers(monitored), enforcedSuspects.then(readBlockers)]).then(
-    ([first, second]) => [...first, ...second],
-  );
-  const typesRead = Promise.all([instancesRead, capableRead]).then(async ([instances, capable]) => {
-    const known = new Set(capable.map((t) => t.InstanceType as string | undefined));
-    const inUse = [
-      ...new Set(
-        instances
-          .map((i) => i.InstanceType as string | undefined)
-          .filter((t): t is string => !!t && !known.has(t)),
-      ),
-    ].sort();
-    const inUsePages = await Promise.all(
-      chunk(inUse, 100).map((types) =>
-        allPages(
-          (NextToken) =>
-            ec2.read<DescribeInstanceTypesResult>(
-              new DescribeInstanceTypesCommand({ InstanceTypes: types as _InstanceType[], NextToken }),
-            ),
-          (p) => p.InstanceTypes,
-        ),
-      ),
-    );
-    return [...capable, ...inUsePages.flat()];
-  });
-  const [
-    blockerLists,
-    instances,
-    enis,
-    tgws,
-    tgwAttachments,
-    peerings,
-    igws,
-    eigws,
-    nats,
-    vgws,
-    flowLogs,
-    typePages,
-  ] = await Promise.all([
-    blockersRead,
-    instancesRead,
-    allPages(
-      (NextToken) =>
-        ec2.read<DescribeNetworkInterfacesResult>(
-          new DescribeNetworkInterfacesCommand({ MaxResults: 1000, NextToken, Filters: vpcFilter(only) }),
-        ),
-      (p) => p.NetworkInterfaces,
+        .map((i) => i.InstanceType as string | undefined)
+        .filter((t): t is string => !!t && !known.has(t)),
     ),
+  ].sort();
+  const inUsePages = await Promise.all(
+    chunk(inUse, 100).map((types) =>
+      allPages(
+        (NextToken) =>
+          ec2.read<DescribeInstanceTypesResult>(
+            new DescribeInstanceTypesCommand({ InstanceTypes: types as _InstanceType[], NextToken }),
+          ),
+        (p) => p.InstanceTypes,
+      ),
+    ),
+  );
+  return [...capable, ...inUsePages.flat()];
+}
+
+/** GetVpcResourcesBlockingEncryptionEnforcement for each VPC, all at once (EC2's bucket paces them). */
+function readBlockers(ec2: Ec2Gateway, vpcs: readonly Vpc[]): Promise<(readonly [string, RawBlocker[]])[]> {
+  return Promise.all(
+    vpcs.map(async (v) => {
+      const vpcId = v.VpcId as string;
+      const raw = await allPages(
+        (NextToken) =>
+          ec2.read<GetVpcResourcesBlockingEncryptionEnforcementResult>(
+            new GetVpcResourcesBlockingEncryptionEnforcementCommand({
+              VpcId: vpcId,
+              MaxResults: 1000,
+              NextToken,
+            }),
+          ),
+        (p) => p.NonCompliantResources,
+      );
+      const blockers: RawBlocker[] = raw
+        .filter((r) => r.Id)
+        .map((r) => ({
+          id: r.Id as string,
+          type: r.Type ?? '',
+          description: r.Description ?? '',
+          isExcludable: r.IsExcludable ?? false,
+        }));
+      return [vpcId, blockers] as const;
+    }),
+  );
+}
+
+/**
+ * The enforced VPCs worth asking for blockers. An enforced VPC cannot gain a non-capable instance through
+ * EC2's own checks, but one launched around them (or retyped) breaks enforcement: the suspects are the
+ * enforced VPCs holding a live instance of a type not known to be capable (usually none).
+ */
+function enforcedSuspects(
+  { vpcs, controlOfVpc }: VpcsAndControls,
+  instances: readonly Instance[],
+  capable: readonly InstanceTypeInfo[],
+): Vpc[] {
+  const capableTypes = new Set(capable.map((t) => t.InstanceType as string | undefined));
+  const suspect = new Set(
+    instances
+      .filter((i) => !['terminated', 'shutting-down'].includes(i.State?.Name ?? ''))
+      .filter((i) => i.InstanceType && !capableTypes.has(i.InstanceType))
+      .map((i) => i.VpcId),
+  );
+  return vpcs.filter((v) => controlOfVpc(v)?.mode === 'enforce' && suspect.has(v.VpcId));
+}
+
+function readNetworkInterfaces(
+  ec2: Ec2Gateway,
+  only: ScopeVpcIds,
+): Promise<InventorySnapshotInput['networkInterfaces']> {
+  return allPages(
+    (NextToken) =>
+      ec2.read<DescribeNetworkInterfacesResult>(
+        new DescribeNetworkInterfacesCommand({ MaxResults: 1000, NextToken, Filters: vpcFilter(only) }),
+      ),
+    (p) => p.NetworkInterfaces,
+  ).then((enis) =>
+    enis
+      .filter((n) => n.NetworkInterfaceId && n.VpcId)
+      .map((n) => ({
+        networkInterfaceId: n.NetworkInterfaceId as string,
+        vpcId: n.VpcId as string,
+        interfaceType: n.InterfaceType ?? 'interface',
+        requesterManaged: n.RequesterManaged ?? false,
+        description: n.Description ?? '',
+        instanceId: n.Attachment?.InstanceId,
+      })),
+  );
+}
+
+/** Transit Gateways with their attachments; a scope narrowed to some VPCs sees only those attached to them. */
+function readTransitGateways(
+  ec2: Ec2Gateway,
+  only: ScopeVpcIds,
+  vpcIds: ReadonlySet<string | undefined>,
+): Promise<InventorySnapshotInput['transitGateways']> {
+  return Promise.all([
     allPages(
       (NextToken) =>
         ec2.read<DescribeTransitGatewaysResult>(
@@ -248,123 +285,9 @@ export async function readInventory(ec2: Ec2Gateway, scope: InventoryScope): Pro
         ),
       (p) => p.TransitGatewayAttachments,
     ),
-    allPages(
-      (NextToken) =>
-        ec2.read<DescribeVpcPeeringConnectionsResult>(
-          new DescribeVpcPeeringConnectionsCommand({ MaxResults: 1000, NextToken }),
-        ),
-      (p) => p.VpcPeeringConnections,
-    ),
-    allPages(
-      (NextToken) =>
-        ec2.read<DescribeInternetGatewaysResult>(
-          new DescribeInternetGatewaysCommand({
-            MaxResults: 1000,
-            NextToken,
-            Filters: vpcFilter(only, 'attachment.vpc-id'),
-          }),
-        ),
-      (p) => p.InternetGateways,
-    ),
-    allPages(
-      (NextToken) =>
-        ec2.read<DescribeEgressOnlyInternetGatewaysResult>(
-          new DescribeEgressOnlyInternetGatewaysCommand({ MaxResults: 255, NextToken }),
-        ),
-      (p) => p.EgressOnlyInternetGateways,
-    ),
-    allPages(
-      (NextToken) =>
-        ec2.read<DescribeNatGatewaysResult>(
-          new DescribeNatGatewaysCommand({ MaxResults: 1000, NextToken, Filter: vpcFilter(only) }),
-        ),
-      (p) => p.NatGateways,
-    ),
-    // DescribeVpnGateways is not paginated.
-    ec2
-      .read<DescribeVpnGatewaysResult>(
-        new DescribeVpnGatewaysCommand({ Filters: vpcFilter(only, 'attachment.vpc-id') }),
-      )
-      .then((r) => r.VpnGateways ?? []),
-    allPages(
-      (NextToken) =>
-        ec2.read<DescribeFlowLogsResult>(
-          new DescribeFlowLogsCommand({
-            MaxResults: 1000,
-            NextToken,
-            Filter: vpcFilter(only, 'resource-id'),
-          }),
-        ),
-      (p) => p.FlowLogs,
-    ),
-    typesRead,
-  ]);
-  const typeInfo = new Map(typePages.map((t) => [t.InstanceType as string, t]));
-
-  const blockersByVpc = new Map(blockerLists);
-  const vpcIds = new Set(vpcs.map((v) => v.VpcId));
-
-  const snapshot: InventorySnapshotInput = {
-    accountId: scope.accountId,
-    region: scope.region,
-    takenAt: scope.takenAt,
-    organizationalUnitIds: [...(scope.organizationalUnitIds ?? [])],
-    accountControl: account
-      ? { mode: account.Mode ?? 'unmanaged', managedBy: account.ManagedBy ?? 'account', state: account.State }
-      : null,
-    vpcs: vpcs
-      .filter((v) => v.VpcId)
-      .map((v) => ({
-        vpcId: v.VpcId as string,
-        cidrBlock: v.CidrBlock,
-        isDefault: v.IsDefault ?? false,
-        tags: tagsOf(v.Tags),
-        control: vpcControl(v.VpcId as string, v.EncryptionControl),
-        blockers: blockersByVpc.get(v.VpcId as string) ?? [],
-      })),
-    instances: instances
-      .filter((i) => i.InstanceId && i.VpcId && i.InstanceType)
-      .map((i) => {
-        const tags = tagsOf(i.Tags);
-        return {
-          instanceId: i.InstanceId as string,
-          instanceType: i.InstanceType as string,
-          vpcId: i.VpcId as string,
-          subnetId: i.SubnetId,
-          state: i.State?.Name ?? 'unknown',
-          tags,
-          autoScalingGroupName: tags['aws:autoscaling:groupName'],
-          networkInterfaceIds: (i.NetworkInterfaces ?? []).flatMap((n) =>
-            n.NetworkInterfaceId ? [n.NetworkInterfaceId] : [],
-          ),
-        };
-      }),
-    networkInterfaces: enis
-      .filter((n) => n.NetworkInterfaceId && n.VpcId)
-      .map((n) => ({
-        networkInterfaceId: n.NetworkInterfaceId as string,
-        vpcId: n.VpcId as string,
-        interfaceType: n.InterfaceType ?? 'interface',
-        requesterManaged: n.RequesterManaged ?? false,
-        description: n.Description ?? '',
-        instanceId: n.Attachment?.InstanceId,
-      })),
-    instanceTypes: [...typeInfo.values()]
-      .filter((t) => t.InstanceType && t.VCpuInfo?.DefaultVCpus && t.MemoryInfo?.SizeInMiB)
-      .map((t) => ({
-        instanceType: t.InstanceType as string,
-        vcpus: t.VCpuInfo?.DefaultVCpus as number,
-        memoryMiB: t.MemoryInfo?.SizeInMiB as number,
-        architectures: t.ProcessorInfo?.SupportedArchitectures?.length
-          ? [...t.ProcessorInfo.SupportedArchitectures]
-          : ['x86_64'],
-        hypervisor: t.Hypervisor ?? 'nitro',
-        currentGeneration: t.CurrentGeneration ?? true,
-        encryptionInTransitSupported: t.NetworkInfo?.EncryptionInTransitSupported ?? false,
-      })),
-    transitGateways: tgws
+  ]).then(([tgws, tgwAttachments]) =>
+    tgws
       .filter((t) => t.TransitGatewayId && t.State !== 'deleted')
-      // A scope narrowed to some VPCs sees only the Transit Gateways attached to them.
       .filter(
         (t) =>
           !only ||
@@ -397,7 +320,23 @@ export async function readInventory(ec2: Ec2Gateway, scope: InventoryScope): Pro
             state: a.State ?? 'available',
           })),
       })),
-    peeringConnections: peerings
+  );
+}
+
+/** Peerings (DescribeVpcPeeringConnections has no VPC filter: a narrowed scope keeps those touching its VPCs). */
+function readPeerings(
+  ec2: Ec2Gateway,
+  only: ScopeVpcIds,
+  vpcIds: ReadonlySet<string | undefined>,
+): Promise<InventorySnapshotInput['peeringConnections']> {
+  return allPages(
+    (NextToken) =>
+      ec2.read<DescribeVpcPeeringConnectionsResult>(
+        new DescribeVpcPeeringConnectionsCommand({ MaxResults: 1000, NextToken }),
+      ),
+    (p) => p.VpcPeeringConnections,
+  ).then((peerings) =>
+    peerings
       .filter((p) => p.VpcPeeringConnectionId && p.RequesterVpcInfo?.VpcId && p.AccepterVpcInfo?.VpcId)
       .filter((p) => !only || vpcIds.has(p.RequesterVpcInfo?.VpcId) || vpcIds.has(p.AccepterVpcInfo?.VpcId))
       .map((p) => ({
@@ -411,7 +350,50 @@ export async function readInventory(ec2: Ec2Gateway, scope: InventoryScope): Pro
         accepterRegion: p.AccepterVpcInfo?.Region,
         tags: tagsOf(p.Tags),
       })),
-    gateways: [
+  );
+}
+
+/** Internet, egress-only, NAT and virtual private gateways, one entry per VPC attachment. */
+function readGateways(
+  ec2: Ec2Gateway,
+  only: ScopeVpcIds,
+  vpcIds: ReadonlySet<string | undefined>,
+): Promise<InventorySnapshotInput['gateways']> {
+  return Promise.all([
+    allPages(
+      (NextToken) =>
+        ec2.read<DescribeInternetGatewaysResult>(
+          new DescribeInternetGatewaysCommand({
+            MaxResults: 1000,
+            NextToken,
+            Filters: vpcFilter(only, 'attachment.vpc-id'),
+          }),
+        ),
+      (p) => p.InternetGateways,
+    ),
+    // DescribeEgressOnlyInternetGateways has no VPC filter: a narrowed scope drops the other VPCs' below.
+    allPages(
+      (NextToken) =>
+        ec2.read<DescribeEgressOnlyInternetGatewaysResult>(
+          new DescribeEgressOnlyInternetGatewaysCommand({ MaxResults: 255, NextToken }),
+        ),
+      (p) => p.EgressOnlyInternetGateways,
+    ),
+    allPages(
+      (NextToken) =>
+        ec2.read<DescribeNatGatewaysResult>(
+          new DescribeNatGatewaysCommand({ MaxResults: 1000, NextToken, Filter: vpcFilter(only) }),
+        ),
+      (p) => p.NatGateways,
+    ),
+    // DescribeVpnGateways is not paginated.
+    ec2
+      .read<DescribeVpnGatewaysResult>(
+        new DescribeVpnGatewaysCommand({ Filters: vpcFilter(only, 'attachment.vpc-id') }),
+      )
+      .then((r) => r.VpnGateways ?? []),
+  ]).then(([igws, eigws, nats, vgws]) =>
+    [
       ...igws.flatMap((g) =>
         (g.Attachments ?? [])
           .filter((a) => a.VpcId)
@@ -451,7 +433,22 @@ export async function readInventory(ec2: Ec2Gateway, scope: InventoryScope): Pro
           })),
       ),
     ].filter((g) => g.gatewayId !== ''),
-    flowLogs: flowLogs
+  );
+}
+
+function readFlowLogs(ec2: Ec2Gateway, only: ScopeVpcIds): Promise<InventorySnapshotInput['flowLogs']> {
+  return allPages(
+    (NextToken) =>
+      ec2.read<DescribeFlowLogsResult>(
+        new DescribeFlowLogsCommand({
+          MaxResults: 1000,
+          NextToken,
+          Filter: vpcFilter(only, 'resource-id'),
+        }),
+      ),
+    (p) => p.FlowLogs,
+  ).then((flowLogs) =>
+    flowLogs
       .filter((f) => f.FlowLogId && f.ResourceId)
       .map((f) => ({
         flowLogId: f.FlowLogId as string,
@@ -459,6 +456,115 @@ export async function readInventory(ec2: Ec2Gateway, scope: InventoryScope): Pro
         logFormat: f.LogFormat,
         destinationType: f.LogDestinationType ?? 'cloud-watch-logs',
       })),
+  );
+}
+
+function instancesOf(instances: readonly Instance[]): InventorySnapshotInput['instances'] {
+  return instances
+    .filter((i) => i.InstanceId && i.VpcId && i.InstanceType)
+    .map((i) => {
+      const tags = tagsOf(i.Tags);
+      return {
+        instanceId: i.InstanceId as string,
+        instanceType: i.InstanceType as string,
+        vpcId: i.VpcId as string,
+        subnetId: i.SubnetId,
+        state: i.State?.Name ?? 'unknown',
+        tags,
+        autoScalingGroupName: tags['aws:autoscaling:groupName'],
+        networkInterfaceIds: (i.NetworkInterfaces ?? []).flatMap((n) =>
+          n.NetworkInterfaceId ? [n.NetworkInterfaceId] : [],
+        ),
+      };
+    });
+}
+
+function instanceTypesOf(types: readonly InstanceTypeInfo[]): InventorySnapshotInput['instanceTypes'] {
+  // One entry per type: the capable list and the in-use list could both describe one.
+  const byType = new Map(types.map((t) => [t.InstanceType as string, t]));
+  return [...byType.values()]
+    .filter((t) => t.InstanceType && t.VCpuInfo?.DefaultVCpus && t.MemoryInfo?.SizeInMiB)
+    .map((t) => ({
+      instanceType: t.InstanceType as string,
+      vcpus: t.VCpuInfo?.DefaultVCpus as number,
+      memoryMiB: t.MemoryInfo?.SizeInMiB as number,
+      architectures: t.ProcessorInfo?.SupportedArchitectures?.length
+        ? [...t.ProcessorInfo.SupportedArchitectures]
+        : ['x86_64'],
+      hypervisor: t.Hypervisor ?? 'nitro',
+      currentGeneration: t.CurrentGeneration ?? true,
+      encryptionInTransitSupported: t.NetworkInfo?.EncryptionInTransitSupported ?? false,
+    }));
+}
+
+export async function readInventory(ec2: Ec2Gateway, scope: InventoryScope): Promise<InventorySnapshot> {
+  const only = scope.vpcIds;
+  const known = await readVpcsAndControls(ec2, only);
+  const { vpcs, account, controlOfVpc } = known;
+  const vpcIds = new Set(vpcs.map((v) => v.VpcId));
+
+  // Blockers decide between READY_TO_ENFORCE and BLOCKED, which only exists for a VPC in monitor. They need
+  // only the VPCs and their controls, and they are the calls that wait on EC2's bucket (one per VPC in
+  // monitor): start them now, so that the other lists are read while they wait.
+  const monitored = vpcs.filter((v) => controlOfVpc(v)?.mode === 'monitor');
+  const instancesRead = readInstances(ec2, only);
+  const capableRead = readCapableTypes(ec2);
+  // Once the instances are known, the enforced VPCs holding a type not known to be capable are read too.
+  const blockersRead = Promise.all([
+    readBlockers(ec2, monitored),
+    Promise.all([instancesRead, capableRead])
+      .then(([instances, capable]) => enforcedSuspects(known, instances, capable))
+      .then((suspects) => readBlockers(ec2, suspects)),
+  ]).then(([first, second]) => [...first, ...second]);
+  const typesRead = Promise.all([instancesRead, capableRead]).then(([instances, capable]) =>
+    readInstanceTypes(ec2, instances, capable),
+  );
+  const [
+    blockerLists,
+    instances,
+    networkInterfaces,
+    transitGateways,
+    peeringConnections,
+    gateways,
+    flowLogs,
+    types,
+  ] = await Promise.all([
+    blockersRead,
+    instancesRead,
+    readNetworkInterfaces(ec2, only),
+    readTransitGateways(ec2, only, vpcIds),
+    readPeerings(ec2, only, vpcIds),
+    readGateways(ec2, only, vpcIds),
+    readFlowLogs(ec2, only),
+    typesRead,
+  ]);
+  const blockersByVpc = new Map(blockerLists);
+
+  const snapshot: InventorySnapshotInput = {
+    accountId: scope.accountId,
+    region: scope.region,
+    takenAt: scope.takenAt,
+    organizationalUnitIds: [...(scope.organizationalUnitIds ?? [])],
+    accountControl: account
+      ? { mode: account.Mode ?? 'unmanaged', managedBy: account.ManagedBy ?? 'account', state: account.State }
+      : null,
+    vpcs: vpcs
+      .filter((v) => v.VpcId)
+      .map((v) => ({
+        vpcId: v.VpcId as string,
+        cidrBlock: v.CidrBlock,
+        isDefault: v.IsDefault ?? false,
+        tags: tagsOf(v.Tags),
+        control: controlOfVpc(v),
+        blockers: blockersByVpc.get(v.VpcId as string) ?? [],
+      })),
+    instances: instancesOf(instances),
+    networkInterfaces,
+    instanceTypes: instanceTypesOf(types),
+    transitGateways,
+    peeringConnections,
+    gateways,
+    flowLogs,
   };
   return InventorySnapshotSchema.parse(snapshot);
 }

@@ -5,7 +5,11 @@
  *
  * Everything about the control is asynchronous and its state strings are open: a state vecguard does not
  * know is reported as TRANSITIONING (wait and look again), never thrown on and never guessed to be settled.
+ *
+ * This file gathers what the audit knows about each VPC; the verdict itself is decided by the rule table of
+ * audit-rules.ts, one pure rule per verdict case.
  */
+import { decideVerdict, type ExclusionAnalysis, enabledExclusions, listIds, norm } from './audit-rules.ts';
 import { classifyBlocker, exclusionFor, indexNetworkInterfaces, kindOfNetworkInterface } from './blockers.ts';
 import {
   type Blocker,
@@ -26,14 +30,11 @@ import type {
   PeeringVerdict,
   TransitGatewayVerdict,
   VerdictHistory,
-  VerdictKind,
   VpcVerdict,
 } from './verdict.ts';
 
-const FAILED_STATES: ReadonlySet<string> = new Set(['monitor-failed', 'enforce-failed', 'delete-failed']);
-const SETTLED_EXCLUSION_STATES: ReadonlySet<string> = new Set(['enabled', 'disabled']);
-const ACTIVE_EXCLUSION_STATES: ReadonlySet<string> = new Set(['enabled', 'enabling']);
-const WAS_ENFORCED: ReadonlySet<VerdictKind> = new Set(['ENFORCED', 'ENFORCED_WITH_EXCLUSIONS', 'DRIFTED']);
+export { enabledExclusions } from './audit-rules.ts';
+
 /** Gateway states in which the gateway no longer carries traffic for the VPC. */
 const GONE_STATES: ReadonlySet<string> = new Set(['deleted', 'deleting', 'detached', 'detaching', 'failed']);
 /** Transit Gateway attachment states that no longer count. */
@@ -65,13 +66,6 @@ const ENI_EXCLUSION_KINDS = new Set([
   'api-gateway-v2',
   'nat-gateway',
 ]);
-/** How many resource ids a reason names before it says "and N more". */
-const MAX_IDS_IN_REASON = 10;
-
-function norm(state: string): string {
-  return state.trim().toLowerCase();
-}
-
 function byString(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
@@ -85,24 +79,10 @@ function sortedExclusions(names: Iterable<ExclusionName>): ExclusionName[] {
   return EXCLUSION_NAMES.filter((n) => set.has(n));
 }
 
-function listIds(ids: readonly string[]): string {
-  const shown = ids.slice(0, MAX_IDS_IN_REASON).join(', ');
-  return ids.length > MAX_IDS_IN_REASON ? `${shown} and ${ids.length - MAX_IDS_IN_REASON} more` : shown;
-}
-
 function pushTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
   const list = map.get(key);
   if (list) list.push(value);
   else map.set(key, [value]);
-}
-
-/** The exclusions whose state is enabled or enabling. */
-export function enabledExclusions(control: EncryptionControl | null): ExclusionName[] {
-  if (!control) return [];
-  return EXCLUSION_NAMES.filter((name) => {
-    const status = control.exclusions[name];
-    return status !== undefined && ACTIVE_EXCLUSION_STATES.has(norm(status.state));
-  });
 }
 
 /** Is the control settled in `mode` (state available)? */
@@ -193,13 +173,6 @@ function peeringIsTemporary(ctx: AuditContext, pcx: PeeringConnection, vpcId: st
   return peer !== undefined && ctx.resolved.get(peer.vpcId)?.mode === 'enforce';
 }
 
-interface ExclusionAnalysis {
-  readonly needed: ExclusionName[];
-  readonly refused: ExclusionName[];
-  /** Set when VpcPeering is needed, refused by the policy, but accepted for now (see `peeringIsTemporary`). */
-  readonly temporaryPeeringVia: string[];
-}
-
 function analyseExclusions(
   ctx: AuditContext,
   vpc: Vpc,
@@ -251,34 +224,6 @@ function analyseExclusions(
   };
 }
 
-function describeBlocker(b: Blocker): string {
-  return `${b.id} (${b.kind})`;
-}
-
-/** Why a VPC in monitor cannot be enforced yet; empty when it can. */
-function readinessProblems(blockers: readonly Blocker[], exclusions: ExclusionAnalysis): string[] {
-  const problems: string[] = [];
-  const nonExcludable = blockers.filter((b) => !b.isExcludable);
-  if (nonExcludable.length > 0) {
-    problems.push(
-      `${nonExcludable.length} blocking resource(s) have no exclusion and must be moved or removed: ${listIds(nonExcludable.map(describeBlocker))}.`,
-    );
-  }
-  // AWS says excludable but vecguard cannot tell which exclusion: never guess, keep the VPC blocked.
-  const unmapped = blockers.filter((b) => b.isExcludable && exclusionFor(b.kind) === undefined);
-  if (unmapped.length > 0) {
-    problems.push(
-      `AWS reports ${listIds(unmapped.map(describeBlocker))} as excludable, but vecguard cannot tell which exclusion covers it; check it by hand.`,
-    );
-  }
-  if (exclusions.refused.length > 0) {
-    problems.push(
-      `Enforce needs the exclusion(s) ${exclusions.refused.join(', ')}, which the policy does not accept.`,
-    );
-  }
-  return problems;
-}
-
 function modeTagReason(vpc: Vpc, resolved: ResolvedVpcPolicy): string[] {
   const value = vpc.tags[MODE_TAG];
   if (value === undefined || DesiredModeSchema.safeParse(value.trim().toLowerCase()).success) return [];
@@ -300,12 +245,15 @@ function auditVpc(ctx: AuditContext, vpc: Vpc, history: VerdictHistory): VpcVerd
     );
   const exclusions = analyseExclusions(ctx, vpc, blockers, resolved);
   const control = vpc.control;
-  const previous = Object.hasOwn(history, vpc.vpcId) ? history[vpc.vpcId] : undefined;
-  const wasEnforced = previous !== undefined && WAS_ENFORCED.has(previous);
-
-  const reasons: string[] = modeTagReason(vpc, resolved);
-  const verdict = decide();
-  const exclusionsEnabled = enabledExclusions(control);
+  const { verdict, reasons } = decideVerdict({
+    managedElsewhere: ctx.managedElsewhere,
+    accountMode: ctx.snapshot.accountControl?.mode,
+    desired: resolved,
+    control,
+    blockers,
+    exclusions,
+    previous: Object.hasOwn(history, vpc.vpcId) ? history[vpc.vpcId] : undefined,
+  });
 
   return {
     vpcId: vpc.vpcId,
@@ -317,136 +265,13 @@ function auditVpc(ctx: AuditContext, vpc: Vpc, history: VerdictHistory): VpcVerd
     policySource: resolved.source,
     currentMode: control?.mode ?? null,
     controlState: control?.state ?? null,
-    reasons,
+    // A mode tag vecguard could not read is said first, whatever the verdict: it explains the desired mode.
+    reasons: [...modeTagReason(vpc, resolved), ...reasons],
     blockers,
-    exclusionsNeeded: exclusions.needed,
-    exclusionsRefused: exclusions.refused,
-    exclusionsEnabled,
+    exclusionsNeeded: [...exclusions.needed],
+    exclusionsRefused: [...exclusions.refused],
+    exclusionsEnabled: enabledExclusions(control),
   };
-
-  function decide(): VerdictKind {
-    if (ctx.managedElsewhere) {
-      const mode = ctx.snapshot.accountControl?.mode ?? 'unknown';
-      reasons.push(
-        `A declarative policy manages VPC encryption controls in this account (account mode ${mode}); vecguard reports and does not act.`,
-        control
-          ? `The VPC's control is in ${control.mode} mode, state ${control.state}.`
-          : 'The VPC has no encryption control.',
-      );
-      return 'MANAGED_ELSEWHERE';
-    }
-    if (resolved.mode === 'ignore') {
-      reasons.push(
-        `The policy exempts this VPC (${resolved.source}); vecguard reports it and never acts on it.`,
-      );
-      return 'EXEMPT';
-    }
-    const monitorWanted =
-      resolved.mode === 'monitor' ? `The policy asks for monitor (${resolved.source}).` : undefined;
-    const drift =
-      wasEnforced && resolved.mode === 'enforce'
-        ? `The previous audit found it ${previous}: it was enforced and no longer is.`
-        : undefined;
-
-    if (!control || norm(control.state) === 'deleted') {
-      reasons.push(
-        control
-          ? `Its encryption control ${control.controlId} has been deleted: traffic is neither monitored nor enforced.`
-          : 'The VPC has no encryption control: traffic is neither monitored nor enforced.',
-      );
-      if (monitorWanted) reasons.push(monitorWanted);
-      if (drift) reasons.push(drift);
-      return 'UNMONITORED';
-    }
-
-    const state = norm(control.state);
-    if (FAILED_STATES.has(state)) {
-      reasons.push(
-        `The control ${control.controlId} is in ${control.state}: ${control.stateMessage ?? 'AWS gave no StateMessage'}.`,
-      );
-      if (drift) reasons.push(drift);
-      return 'TRANSITION_FAILED';
-    }
-    if (state !== 'available') {
-      const known = ['creating', 'monitor-in-progress', 'enforce-in-progress', 'deleting'].includes(state);
-      reasons.push(
-        known
-          ? `The control ${control.controlId} is in ${control.state} (mode ${control.mode}); wait for it to settle.`
-          : `The control ${control.controlId} is in ${JSON.stringify(control.state)}, a state vecguard does not know; it is treated as in transition.`,
-      );
-      if (control.stateMessage) reasons.push(`AWS says: ${control.stateMessage}`);
-      if (drift) reasons.push(drift);
-      return 'TRANSITIONING';
-    }
-    const moving = EXCLUSION_NAMES.flatMap((name) => {
-      const status = control.exclusions[name];
-      if (status === undefined || SETTLED_EXCLUSION_STATES.has(norm(status.state))) return [];
-      const message = status.stateMessage ? ` (${status.stateMessage})` : '';
-      return [`${name} ${status.state}${message}`];
-    });
-    if (moving.length > 0) {
-      reasons.push(`Exclusion(s) still changing: ${moving.join(', ')}; wait for them to settle.`);
-      if (drift) reasons.push(drift);
-      return 'TRANSITIONING';
-    }
-
-    const enabled = enabledExclusions(control);
-    if (control.mode === 'enforce') {
-      const hard = blockers.filter((b) => !b.isExcludable);
-      if (hard.length > 0) {
-        reasons.push(
-          `The control is in enforce, but ${hard.length} resource(s) that cannot encrypt in transit are in the VPC (they got in around the enforcement check): ${listIds(hard.map(describeBlocker))}.`,
-        );
-        if (wasEnforced)
-          reasons.push(`The previous audit found it ${previous}: it was enforced and no longer is.`);
-        return wasEnforced ? 'DRIFTED' : 'BLOCKED';
-      }
-      const refusedEnabled = enabled.filter((e) => exclusions.refused.includes(e));
-      const unneeded = enabled.filter((e) => !exclusions.needed.includes(e));
-      reasons.push(
-        enabled.length === 0
-          ? 'Encryption in transit is enforced, with no exclusions.'
-          : `Encryption in transit is enforced, with the exclusion(s) ${enabled.join(', ')}.`,
-      );
-      if (refusedEnabled.length > 0) {
-        reasons.push(`The policy does not accept the enabled exclusion(s) ${refusedEnabled.join(', ')}.`);
-      }
-      if (unneeded.length > 0) {
-        reasons.push(`Nothing in the inventory needs the exclusion(s) ${unneeded.join(', ')} any more.`);
-      }
-      if (monitorWanted) reasons.push(`${monitorWanted} vecguard does not weaken an enforced VPC.`);
-      return enabled.length === 0 ? 'ENFORCED' : 'ENFORCED_WITH_EXCLUSIONS';
-    }
-
-    // Monitor, settled.
-    const problems = readinessProblems(blockers, exclusions);
-    const temporary =
-      exclusions.temporaryPeeringVia.length > 0
-        ? `The VpcPeering exclusion is accepted for now: ${listIds(exclusions.temporaryPeeringVia)} lead(s) to VPCs the policy also wants in enforce; once both sides are enforced it can be disabled.`
-        : undefined;
-    if (drift) {
-      reasons.push(`${drift} The control is back in monitor.`, ...problems);
-      if (problems.length === 0) reasons.push('Nothing blocks enforce: it can be restored.');
-      if (temporary) reasons.push(temporary);
-      return 'DRIFTED';
-    }
-    if (monitorWanted) {
-      reasons.push(
-        `${monitorWanted} The VPC is in monitor, where it should be; this verdict says whether enforce would be possible.`,
-      );
-    }
-    if (problems.length > 0) {
-      reasons.push(...problems);
-      return 'BLOCKED';
-    }
-    reasons.push(
-      exclusions.needed.length === 0
-        ? 'The VPC is in monitor and nothing blocks enforce.'
-        : `The VPC is in monitor and every blocker is covered by an acceptable exclusion: ${exclusions.needed.join(', ')}.`,
-    );
-    if (temporary) reasons.push(temporary);
-    return 'READY_TO_ENFORCE';
-  }
 }
 
 function auditTransitGateway(

@@ -81,6 +81,14 @@ export const PlannedActionSchema = z.object({
 });
 export type PlannedAction = z.infer<typeof PlannedActionSchema>;
 
+/**
+ * The VPC an action serves. An action on the VPC itself (its control, its exclusions, its flow logs) may name
+ * the VPC only as its resource, and audit-log entries carry the same two fields, so the resource stands in.
+ */
+export function vpcOf(action: { readonly vpcId?: string | undefined; readonly resourceId: string }): string {
+  return action.vpcId ?? action.resourceId;
+}
+
 export const RemediationPlanSchema = z.object({
   accountId: z.string(),
   region: z.string(),

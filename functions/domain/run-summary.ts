@@ -12,7 +12,7 @@ import type { ActionKind, ActionOutcome } from './action-kinds.ts';
 import { describeAction, namesOf } from './action-text.ts';
 import type { InventorySnapshot } from './model.ts';
 import type { RunReportNotice } from './notifications.ts';
-import type { PlannedAction, RemediationPlan } from './remediation-plan.ts';
+import { type PlannedAction, type RemediationPlan, vpcOf } from './remediation-plan.ts';
 import { type AuditReport, COMPLIANT_VERDICTS, type VerdictKind } from './verdict.ts';
 
 /** One attempt at an action, as the audit log records it (the fields the summary reads). */
@@ -163,15 +163,17 @@ export function summariseRun(record: RunRecord): RunSummary {
   const lastPlan = record.plans.at(-1);
   const beforeById = new Map(first?.vpcs.map((v) => [v.vpcId, v.verdict]) ?? []);
 
-  const vpcOf = (a: ActionAttempt) => plannedById.get(a.actionId)?.vpcId ?? a.resourceId;
+  // An attempt records no VPC: the planned action it attempted knows it.
+  const vpcOfAttempt = (a: ActionAttempt) =>
+    vpcOf({ vpcId: plannedById.get(a.actionId)?.vpcId, resourceId: a.resourceId });
   const describe = (a: ActionAttempt) => {
     const planned = plannedById.get(a.actionId);
     return planned ? describeAction(planned, names) : `${a.kind} ${a.resourceId}`;
   };
-  const byVpc = groupBy(attempts, vpcOf);
+  const byVpc = groupBy(attempts, vpcOfAttempt);
   const unresolvedByVpc = groupBy(
     [...lastAttempts(attempts).values()].filter((a) => a.outcome === 'failed'),
-    vpcOf,
+    vpcOfAttempt,
   );
   const guidanceFor = (vpcId: string) =>
     (lastPlan?.actions ?? [])

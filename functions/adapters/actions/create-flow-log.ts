@@ -15,7 +15,7 @@ import {
   type UnsuccessfulItem,
 } from '@aws-sdk/client-ec2';
 import { carriesEncryptionStatus } from '../../domain/flow-logs.ts';
-import type { PlannedAction } from '../../domain/remediation-plan.ts';
+import { type PlannedAction, vpcOf } from '../../domain/remediation-plan.ts';
 import { AwsCallError } from '../../shared/errors.ts';
 import { flowLogSnapshot, readFlowLogs } from './live-state.ts';
 import {
@@ -30,10 +30,6 @@ import {
 const KIND = 'create-flow-log';
 
 type FlowLogParams = NonNullable<PlannedAction['params']['flowLog']>;
-
-function vpcOf(action: { vpcId?: string | undefined; resourceId: string }): string {
-  return action.vpcId ?? action.resourceId;
-}
 
 function requestFor(vpcId: string, flowLog: FlowLogParams): CreateFlowLogsRequest {
   // For CloudWatch Logs the destination may be a log group name or its ARN; AWS takes them in different members.

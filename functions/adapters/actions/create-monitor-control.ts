@@ -9,7 +9,7 @@ import {
   DeleteVpcEncryptionControlCommand,
   type DeleteVpcEncryptionControlResult,
 } from '@aws-sdk/client-ec2';
-import type { PlannedAction } from '../../domain/remediation-plan.ts';
+import { vpcOf } from '../../domain/remediation-plan.ts';
 import { controlSnapshot, readControl, toLiveControl } from './live-state.ts';
 import {
   type ActionDefinition,
@@ -21,10 +21,6 @@ import {
 } from './types.ts';
 
 const KIND = 'create-monitor-control';
-
-function vpcOf(action: PlannedAction): string {
-  return action.vpcId ?? action.resourceId;
-}
 
 export const createMonitorControl: ActionDefinition<typeof KIND, null> = {
   kind: KIND,
@@ -100,7 +96,7 @@ export const createMonitorControl: ActionDefinition<typeof KIND, null> = {
   async undo(ctx, entry) {
     const out = outcomeFor(ctx, entry);
     if (changedNothing(entry)) return out('already-so', NOTHING_TO_UNDO);
-    const vpcId = entry.vpcId ?? entry.resourceId;
+    const vpcId = vpcOf(entry);
     const control = await readControl(ctx.ec2, vpcId);
     const before = controlSnapshot(vpcId, control);
     if (control === null || control.state === 'deleting') {

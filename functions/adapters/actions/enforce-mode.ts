@@ -19,7 +19,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { classifyBlocker, exclusionFor } from '../../domain/blockers.ts';
 import type { ExclusionName, RawBlocker } from '../../domain/model.ts';
-import type { PlannedAction } from '../../domain/remediation-plan.ts';
+import { type PlannedAction, vpcOf } from '../../domain/remediation-plan.ts';
 import type { Ec2Gateway } from '../ec2-gateway.ts';
 import { controlSnapshot, isModifiable, type LiveControl, readControl, toLiveControl } from './live-state.ts';
 import {
@@ -38,10 +38,6 @@ interface EnforceLive {
 }
 
 const COVERING = new Set(['enabled', 'enabling']);
-
-function vpcOf(action: { vpcId?: string | undefined; resourceId: string }): string {
-  return action.vpcId ?? action.resourceId;
-}
 
 async function readBlockers(ec2: Ec2Gateway, vpcId: string): Promise<RawBlocker[]> {
   const blockers: RawBlocker[] = [];

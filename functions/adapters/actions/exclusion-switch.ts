@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import type { ActionKind } from '../../domain/action-kinds.ts';
 import type { ExclusionName } from '../../domain/model.ts';
-import type { ActionParams } from '../../domain/remediation-plan.ts';
+import { type ActionParams, vpcOf } from '../../domain/remediation-plan.ts';
 import {
   controlSnapshot,
   EXCLUSION_INPUT,
@@ -42,10 +42,6 @@ interface Target {
   readonly vpcId?: string | undefined;
   readonly resourceId: string;
   readonly params: ActionParams;
-}
-
-function vpcOf(target: Target): string {
-  return target.vpcId ?? target.resourceId;
 }
 
 const verb = (enable: boolean) => (enable ? 'enable' : 'disable');
