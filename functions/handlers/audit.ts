@@ -2,14 +2,13 @@
 
 import { type Deps, deps, runKey } from '../adapters/deps.ts';
 import { audit } from '../domain/audit.ts';
-import type { InventorySnapshot } from '../domain/model.ts';
 import type { VerdictKind } from '../domain/verdict.ts';
 import { type StepInput, StepInputSchema } from './inputs.ts';
 import { lambdaHandler } from './middy.ts';
 
 export async function auditStep(input: StepInput, d: Deps) {
   const { scope, iteration } = input;
-  const snapshot = await d.blobs.getBlob<InventorySnapshot>(runKey(scope), 'snapshot', iteration);
+  const snapshot = await d.blobs.getBlob(runKey(scope), 'snapshot', iteration);
   const history = await d.history.getVerdictHistory(scope.accountId, scope.region);
   const report = audit(snapshot, d.policy, history);
   await d.blobs.putBlob(runKey(scope), 'audit', iteration, report);

@@ -8,7 +8,6 @@ import { publishFindings, readPreviousFindings } from '../adapters/securityhub-p
 import { decodeFindingId } from '../domain/finding-id.ts';
 import { findingsForAudit } from '../domain/findings.ts';
 import type { InventorySnapshot } from '../domain/model.ts';
-import type { AuditReport } from '../domain/verdict.ts';
 import { type StepInput, StepInputSchema } from './inputs.ts';
 import { lambdaHandler } from './middy.ts';
 
@@ -22,8 +21,8 @@ export function liveResourceIds(snapshot: InventorySnapshot): Set<string> {
 
 export async function publishFindingsStep(input: StepInput, d: Deps, name: 'audit' | 'final' = 'audit') {
   const { scope, iteration } = input;
-  const report = await d.blobs.getBlob<AuditReport>(runKey(scope), name, iteration);
-  const snapshot = await d.blobs.getBlob<InventorySnapshot>(
+  const report = await d.blobs.getBlob(runKey(scope), name, iteration);
+  const snapshot = await d.blobs.getBlob(
     runKey(scope),
     name === 'final' ? 'final-snapshot' : 'snapshot',
     iteration,

@@ -9,9 +9,7 @@
 import { type Deps, deps, runKey } from '../adapters/deps.ts';
 import { readInventory } from '../adapters/inventory.ts';
 import { notify } from '../adapters/notifier.ts';
-import { BlobNotFoundError } from '../adapters/store/errors.ts';
 import { audit } from '../domain/audit.ts';
-import type { InventorySnapshot } from '../domain/model.ts';
 import { runReportNotification } from '../domain/notifications.ts';
 import {
   countVerdicts,
@@ -24,25 +22,10 @@ import {
 import type { AuditReport, VerdictKind } from '../domain/verdict.ts';
 import { ReportInputSchema, type StepInput } from './inputs.ts';
 import { lambdaHandler } from './middy.ts';
-import type { StoredPlan } from './plan.ts';
 import { publishFindingsStep } from './publish-findings.ts';
 
 /** The stored `report` blob (the summary is the domain's: functions/domain/run-summary.ts). */
 export type { RunSummary };
-
-async function optionalBlob<T>(
-  d: Deps,
-  scope: StepInput['scope'],
-  name: string,
-  iteration: number,
-): Promise<T | undefined> {
-  try {
-    return await d.blobs.getBlob<T>(runKey(scope), name, iteration);
-  } catch (e) {
-    if (e instanceof BlobNotFoundError) return undefined;
-    throw e;
-  }
-}
 
 export async function report(input: StepInput & { iterations: number }, d: Deps) {
   const { scope } = input;
@@ -50,7 +33,7 @@ export async function report(input: StepInput & { iterations: number }, d: Deps)
   // Every iteration that got as far as an audit, in order.
   const audits: AuditReport[] = [];
   for (let i = 0; i <= input.iterations; i++) {
-    const a = await optionalBlob<AuditReport>(d, scope, 'audit', i);
+    const a = await d.blobs.findBlob(key, 'audit', i);
     if (a) audits.push(a);
   }
   const first = audits[0];
@@ -63,9 +46,7 @@ export async function report(input: StepInput & { iterations: number }, d: Deps)
   );
 
   let final = last;
-  let finalSnapshot = last
-    ? await optionalBlob<InventorySnapshot>(d, scope, 'snapshot', lastIteration)
-    : undefined;
+  let finalSnapshot = last ? await d.blobs.findBlob(key, 'snapshot', lastIteration) : undefined;
   let findings: RunSummary['findings'] = null;
   if (needsFreshAudit(last, attempts, scope.runId) || !finalSnapshot) {
     const ec2 = await d.ec2For(scope);
@@ -99,8 +80,7 @@ export async function report(input: StepInput & { iterations: number }, d: Deps)
   if (!final || !finalSnapshot) throw new Error('no audit to report on');
 
   const plans: RunRecord['plans'][number][] = [];
-  for (let i = 0; i <= lastIteration; i++)
-    plans.push((await optionalBlob<StoredPlan>(d, scope, 'plan', i))?.plan);
+  for (let i = 0; i <= lastIteration; i++) plans.push((await d.blobs.findBlob(key, 'plan', i))?.plan);
   const record: RunRecord = {
     scope,
     dryRun: d.dryRun,
