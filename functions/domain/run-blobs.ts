@@ -28,3 +28,13 @@ export const RUN_BLOB_SCHEMAS = {
 export type RunBlobName = keyof typeof RUN_BLOB_SCHEMAS;
 /** What reading the blob `N` gives. */
 export type RunBlob<N extends RunBlobName> = z.infer<(typeof RUN_BLOB_SCHEMAS)[N]>;
+
+/**
+ * The snapshot and audit blobs of one pass of Inventory → Audit → PublishFindings: an iteration's, or the
+ * final pass that reads the estate again after the last change (docs/loop.md, "States").
+ */
+export function passBlobs(final: boolean) {
+  return final
+    ? ({ snapshot: 'final-snapshot', audit: 'final' } as const)
+    : ({ snapshot: 'snapshot', audit: 'audit' } as const);
+}

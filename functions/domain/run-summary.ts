@@ -107,8 +107,8 @@ export interface RunRecord {
   /** The audit of every iteration that got as far as one, in order. */
   readonly audits: readonly AuditReport[];
   /**
-   * Where the run ended and the snapshot behind it: the last iteration's audit, or (`fresh`) the one Report
-   * took because something was applied after it (`needsFreshAudit`).
+   * Where the run ended and the snapshot behind it: the last iteration's audit, or (`fresh`) the final pass's,
+   * taken because something was applied after it (`needsFreshAudit`; docs/loop.md, "States").
    */
   readonly final: {
     readonly audit: AuditReport;
@@ -120,7 +120,7 @@ export interface RunRecord {
   /** The scope's audit-log entries, in any order; other runs' are left out. */
   readonly attempts: readonly ActionAttempt[];
   readonly approvals: readonly { readonly status: string }[];
-  /** What publishing the fresh audit's findings did; null when Report took no fresh audit. */
+  /** What publishing the final pass's findings did; null when there was no final pass. */
   readonly findings: RunSummary['findings'];
 }
 
