@@ -8,8 +8,8 @@ import { Aws, type Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 
 /**
- * EC2 reads of the inventory (functions/adapters/inventory.ts), of PollTransitions and of Report's final
- * inventory. None of them supports resource-level permissions, so they are granted on `*`.
+ * EC2 reads of the inventory (functions/adapters/inventory.ts, also the final pass's FinalInventory) and of
+ * PollTransitions. None of them supports resource-level permissions, so they are granted on `*`.
  * test/infra/permissions.test.ts fails when a handler sends a command that is not here.
  */
 export const EC2_READ_ACTIONS = [

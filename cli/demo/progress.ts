@@ -18,6 +18,9 @@ const PHASES: Readonly<Record<string, string>> = {
   RequestApproval: 'waiting for approval',
   ApplyApproved: 'apply approved',
   PollTransitions: 'waiting for AWS transitions',
+  FinalInventory: 'inventory after the last change',
+  FinalAudit: 'audit after the last change',
+  FinalFindings: 'publish findings',
   Report: 'report',
 };
 

@@ -203,7 +203,7 @@ export async function runSession(
         const result = await loop.wait(executionArn, 10 * 60_000);
         callbacks.onRunFinished(run.runId, run.label, result.status);
         const summary =
-          result.status === 'SUCCEEDED' ? await loop.blobs.getBlob<RunSummary>(run, 'report', 0) : undefined;
+          result.status === 'SUCCEEDED' ? await loop.blobs.getBlob(run, 'report', 0) : undefined;
         const approvals = await loop.approvals.listForRun(run.runId, run);
         return {
           ...run,

@@ -8,12 +8,13 @@
  * (functions/adapters/store/audit-log.ts) — whatever order they are handed in, so "the last attempt" of an
  * action is the same however the log was read.
  */
+import { z } from 'zod';
 import type { ActionKind, ActionOutcome } from './action-kinds.ts';
 import { describeAction, namesOf } from './action-text.ts';
 import type { InventorySnapshot } from './model.ts';
 import type { RunReportNotice } from './notifications.ts';
 import { type PlannedAction, type RemediationPlan, vpcOf } from './remediation-plan.ts';
-import { type AuditReport, COMPLIANT_VERDICTS, type VerdictKind } from './verdict.ts';
+import { type AuditReport, COMPLIANT_VERDICTS, VerdictKindSchema } from './verdict.ts';
 
 /** One attempt at an action, as the audit log records it (the fields the summary reads). */
 export interface ActionAttempt {
@@ -36,49 +37,66 @@ export interface ActionAttempt {
  * actions whose last attempt failed (a later success clears a failure), `failedAttempts` every failed
  * attempt. The other counts are attempts: an action is applied once, or refused again in each iteration.
  */
-export type ActionCounts = {
-  readonly applied: number;
-  readonly dryRun: number;
-  readonly failed: number;
-  readonly failedAttempts: number;
-  readonly alreadySo: number;
-  readonly refused: number;
-};
+export const ActionCountsSchema = z.object({
+  applied: z.number().int(),
+  dryRun: z.number().int(),
+  failed: z.number().int(),
+  failedAttempts: z.number().int(),
+  alreadySo: z.number().int(),
+  refused: z.number().int(),
+});
+export type ActionCounts = z.infer<typeof ActionCountsSchema>;
 
-export type VerdictCounts = Partial<Record<VerdictKind, number>>;
+export const VerdictCountsSchema = z.partialRecord(VerdictKindSchema, z.number().int());
+export type VerdictCounts = z.infer<typeof VerdictCountsSchema>;
 
-export interface RunSummary {
-  readonly runId: string;
-  readonly accountId: string;
-  readonly region: string;
-  readonly dryRun: boolean;
-  readonly iterations: number;
-  readonly startedAt: string;
-  readonly finishedAt: string;
-  readonly vpcs: readonly {
-    readonly vpcId: string;
-    readonly name: string;
-    readonly before: VerdictKind | null;
-    readonly after: VerdictKind;
-    readonly exclusions: readonly string[];
-    readonly actions: readonly { kind: string; summary: string; outcome: string; approvedBy: string }[];
-    /** Why the VPC is not where the policy wants it (empty when it is). */
-    readonly remaining: readonly string[];
-    readonly blockers: readonly { id: string; kind: string; guidance?: string }[];
-  }[];
-  readonly transitGateways: readonly { id: string; name?: string; encryptionSupport: string }[];
-  readonly approvals: {
-    readonly requested: number;
-    readonly approved: number;
-    readonly rejected: number;
-    readonly expired: number;
-    readonly pending: number;
-  };
-  readonly actions: ActionCounts;
-  readonly findings: { imported: number; resolved: number; archived: number; failed: number } | null;
+/** The stored `report` blob: what `vecguard demo`, report.html and the SNS run report are made from. */
+export const RunSummarySchema = z.object({
+  runId: z.string(),
+  accountId: z.string(),
+  region: z.string(),
+  dryRun: z.boolean(),
+  iterations: z.number().int(),
+  startedAt: z.string(),
+  finishedAt: z.string(),
+  vpcs: z.array(
+    z.object({
+      vpcId: z.string(),
+      name: z.string(),
+      before: VerdictKindSchema.nullable(),
+      after: VerdictKindSchema,
+      exclusions: z.array(z.string()),
+      actions: z.array(
+        z.object({ kind: z.string(), summary: z.string(), outcome: z.string(), approvedBy: z.string() }),
+      ),
+      /** Why the VPC is not where the policy wants it (empty when it is). */
+      remaining: z.array(z.string()),
+      blockers: z.array(z.object({ id: z.string(), kind: z.string(), guidance: z.string().optional() })),
+    }),
+  ),
+  transitGateways: z.array(
+    z.object({ id: z.string(), name: z.string().optional(), encryptionSupport: z.string() }),
+  ),
+  approvals: z.object({
+    requested: z.number().int(),
+    approved: z.number().int(),
+    rejected: z.number().int(),
+    expired: z.number().int(),
+    pending: z.number().int(),
+  }),
+  actions: ActionCountsSchema,
+  findings: z
+    .object({
+      imported: z.number().int(),
+      resolved: z.number().int(),
+      archived: z.number().int(),
+      failed: z.number().int(),
+    })
+    .nullable(),
   /** Verdict counts at the start of each iteration, and at the end. */
-  readonly verdictsPerIteration: readonly VerdictCounts[];
-}
+  verdictsPerIteration: z.array(VerdictCountsSchema),
+});
+export type RunSummary = z.infer<typeof RunSummarySchema>;
 
 /** What a run recorded, as the Report step read it. */
 export interface RunRecord {
@@ -89,8 +107,8 @@ export interface RunRecord {
   /** The audit of every iteration that got as far as one, in order. */
   readonly audits: readonly AuditReport[];
   /**
-   * Where the run ended and the snapshot behind it: the last iteration's audit, or (`fresh`) the one Report
-   * took because something was applied after it (`needsFreshAudit`).
+   * Where the run ended and the snapshot behind it: the last iteration's audit, or (`fresh`) the final pass's,
+   * taken because something was applied after it (`needsFreshAudit`; docs/loop.md, "States").
    */
   readonly final: {
     readonly audit: AuditReport;
@@ -102,7 +120,7 @@ export interface RunRecord {
   /** The scope's audit-log entries, in any order; other runs' are left out. */
   readonly attempts: readonly ActionAttempt[];
   readonly approvals: readonly { readonly status: string }[];
-  /** What publishing the fresh audit's findings did; null when Report took no fresh audit. */
+  /** What publishing the final pass's findings did; null when there was no final pass. */
   readonly findings: RunSummary['findings'];
 }
 

@@ -7,21 +7,30 @@
  * settled), and actions rejected or expired earlier are not asked for again, nor is anything that depends
  * on them.
  */
-import type { PlannedAction, RemediationPlan } from './remediation-plan.ts';
+import { z } from 'zod';
+import { type PlannedAction, type RemediationPlan, RemediationPlanSchema } from './remediation-plan.ts';
 
 export const GROUPS_PER_PAGE = 50;
 
-export interface WorkGroup {
+export const WorkGroupSchema = z.object({
   /** The VPC id, or the resource id for actions without a VPC (Transit Gateways). */
-  readonly groupId: string;
-  readonly targetType: 'vpc' | 'transit-gateway';
+  groupId: z.string().min(1),
+  targetType: z.enum(['vpc', 'transit-gateway']),
   /** Gate auto: applied without asking. */
-  readonly autoActionIds: readonly string[];
+  autoActionIds: z.array(z.string()),
   /** Gate approval, approved earlier in this run: applied without asking again. */
-  readonly preApprovedActionIds: readonly string[];
+  preApprovedActionIds: z.array(z.string()),
   /** Gate approval, not yet answered in this run: need a person. */
-  readonly approvalActionIds: readonly string[];
-}
+  approvalActionIds: z.array(z.string()),
+});
+export type WorkGroup = z.infer<typeof WorkGroupSchema>;
+
+/** What the Plan step stores (blob `plan`) for LoadPage, Apply, RequestApproval and Report to read. */
+export const StoredPlanSchema = z.object({
+  plan: RemediationPlanSchema,
+  groups: z.array(WorkGroupSchema),
+});
+export type StoredPlan = z.infer<typeof StoredPlanSchema>;
 
 export interface RunDecisions {
   readonly approvedActionIds: ReadonlySet<string>;

@@ -13,7 +13,7 @@ import type { PlannedAction } from '../domain/remediation-plan.ts';
 import { AwsCallError, InvalidInputError } from '../shared/errors.ts';
 import { type ApplyInput, ApplyInputSchema } from './inputs.ts';
 import { lambdaHandler } from './middy.ts';
-import { runDecisions, type StoredPlan } from './plan.ts';
+import { runDecisions } from './plan.ts';
 
 const SUCCESS = new Set(['applied', 'dry-run', 'already-so']);
 
@@ -49,7 +49,7 @@ async function checkedApproval(input: ApplyInput, d: Deps, askedIds: readonly st
 
 export async function apply(input: ApplyInput, d: Deps) {
   const { scope, iteration, groupId, mode } = input;
-  const stored = await d.blobs.getBlob<StoredPlan>(runKey(scope), 'plan', iteration);
+  const stored = await d.blobs.getBlob(runKey(scope), 'plan', iteration);
   const group = stored.groups.find((g) => g.groupId === groupId);
   if (!group) throw new InvalidInputError(`group ${groupId} is not in the plan of iteration ${iteration}`);
 

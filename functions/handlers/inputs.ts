@@ -23,6 +23,14 @@ export const StepInputSchema = z.object({
 });
 export type StepInput = z.infer<typeof StepInputSchema>;
 
+/**
+ * Inventory, Audit and PublishFindings run in every iteration, and once more when the iterations ran out
+ * after applying (`final`): that pass reads and audits the estate after the last change into the blobs
+ * `final-snapshot` and `final` (functions/domain/run-blobs.ts `passBlobs`), for Report to read.
+ */
+export const PassInputSchema = StepInputSchema.extend({ final: z.boolean().optional() });
+export type PassInput = z.infer<typeof PassInputSchema>;
+
 export const LoadPageInputSchema = StepInputSchema.extend({ page: z.number().int().min(0) });
 
 export const ApproverAnswerSchema = z.object({
@@ -70,4 +78,18 @@ export const FailureReportInputSchema = z.object({
   error: CaughtErrorSchema,
 });
 
-export const ReportInputSchema = StepInputSchema.extend({ iterations: z.number().int().min(0) });
+/** What FinalFindings (PublishFindings of the final pass) returned; the rest of its output is not needed. */
+export const PublishedFindingsSchema = z.object({
+  imported: z.number().int(),
+  resolved: z.number().int(),
+  archived: z.number().int(),
+  /** Absent in dry-run, where nothing is imported. */
+  failedCount: z.number().int().optional(),
+});
+
+export const ReportInputSchema = StepInputSchema.extend({
+  iterations: z.number().int().min(0),
+  /** null: there was no final pass (nothing was applied after the last audit). */
+  finalFindings: PublishedFindingsSchema.nullable().default(null),
+});
+export type ReportInput = z.infer<typeof ReportInputSchema>;

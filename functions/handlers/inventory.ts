@@ -1,12 +1,30 @@
-/** Inventory: read the scope's VPCs, controls, blockers and neighbours; store the snapshot. */
+/**
+ * Inventory: read the scope's VPCs, controls, blockers and neighbours; store the snapshot. In the final pass
+ * (FinalInventory), only when something was applied after the last audit: otherwise that audit still says
+ * where the estate is, and the scope is not read again.
+ */
 
 import { type Deps, deps, runKey } from '../adapters/deps.ts';
 import { readInventory } from '../adapters/inventory.ts';
-import { type StepInput, StepInputSchema } from './inputs.ts';
+import { passBlobs } from '../domain/run-blobs.ts';
+import { needsFreshAudit } from '../domain/run-summary.ts';
+import { type PassInput, PassInputSchema } from './inputs.ts';
 import { lambdaHandler } from './middy.ts';
 
-export async function inventory(input: StepInput, d: Deps) {
+/** Whether this run applied anything after the audit of the iteration before `iteration`. */
+async function changedSinceLastAudit(input: PassInput, d: Deps): Promise<boolean> {
   const { scope, iteration } = input;
+  const last = iteration > 0 ? await d.blobs.findBlob(runKey(scope), 'audit', iteration - 1) : undefined;
+  const attempts = last
+    ? await d.auditLog.listAuditEntries(scope.accountId, scope.region, { since: last.takenAt })
+    : [];
+  return needsFreshAudit(last, attempts, scope.runId);
+}
+
+export async function inventory(input: PassInput, d: Deps) {
+  const { scope, iteration } = input;
+  const final = input.final === true;
+  if (final && !(await changedSinceLastAudit(input, d))) return { iteration, fresh: false };
   const ec2 = await d.ec2For(scope);
   const snapshot = await readInventory(ec2, {
     accountId: scope.accountId,
@@ -16,13 +34,14 @@ export async function inventory(input: StepInput, d: Deps) {
     organizationalUnitIds: scope.organizationalUnitIds,
     ...(scope.vpcIds ? { vpcIds: scope.vpcIds } : {}),
   });
-  await d.blobs.putBlob(runKey(scope), 'snapshot', iteration, snapshot);
+  await d.blobs.putBlob(runKey(scope), passBlobs(final).snapshot, iteration, snapshot);
   return {
     iteration,
+    fresh: true,
     vpcCount: snapshot.vpcs.length,
     snapshotAt: snapshot.takenAt,
     ec2Calls: ec2.stats.total,
   };
 }
 
-export const handler = lambdaHandler('Inventory', StepInputSchema, (input) => inventory(input, deps()));
+export const handler = lambdaHandler('Inventory', PassInputSchema, (input) => inventory(input, deps()));

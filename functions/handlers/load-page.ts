@@ -4,13 +4,12 @@ import { type Deps, deps, runKey } from '../adapters/deps.ts';
 import { page } from '../domain/work-groups.ts';
 import { LoadPageInputSchema } from './inputs.ts';
 import { lambdaHandler } from './middy.ts';
-import type { StoredPlan } from './plan.ts';
 
 export async function loadPage(
   input: { scope: Parameters<typeof runKey>[0]; iteration: number; page: number },
   d: Deps,
 ) {
-  const stored = await d.blobs.getBlob<StoredPlan>(runKey(input.scope), 'plan', input.iteration);
+  const stored = await d.blobs.getBlob(runKey(input.scope), 'plan', input.iteration);
   return {
     items: page(stored.groups, input.page).map((g) => ({
       groupId: g.groupId,

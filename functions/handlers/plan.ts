@@ -4,19 +4,10 @@
  */
 
 import { type Deps, deps, runKey } from '../adapters/deps.ts';
-import type { InventorySnapshot } from '../domain/model.ts';
 import { plan } from '../domain/planner.ts';
-import type { RemediationPlan } from '../domain/remediation-plan.ts';
-import type { AuditReport } from '../domain/verdict.ts';
-import { pageCount, type WorkGroup, workGroups } from '../domain/work-groups.ts';
+import { pageCount, type StoredPlan, workGroups } from '../domain/work-groups.ts';
 import { type StepInput, StepInputSchema } from './inputs.ts';
 import { lambdaHandler } from './middy.ts';
-
-/** What the plan step stores for LoadPage, Apply and RequestApproval to read. */
-export interface StoredPlan {
-  readonly plan: RemediationPlan;
-  readonly groups: readonly WorkGroup[];
-}
 
 export async function runDecisions(d: Deps, scope: StepInput['scope']) {
   const approvals = await d.approvals.listForRun(scope.runId, scope);
@@ -33,8 +24,8 @@ export async function planStep(input: StepInput, d: Deps) {
   const { scope, iteration } = input;
   const key = runKey(scope);
   const [snapshot, report] = await Promise.all([
-    d.blobs.getBlob<InventorySnapshot>(key, 'snapshot', iteration),
-    d.blobs.getBlob<AuditReport>(key, 'audit', iteration),
+    d.blobs.getBlob(key, 'snapshot', iteration),
+    d.blobs.getBlob(key, 'audit', iteration),
   ]);
   const remediation = plan(report, snapshot, d.policy, { at: d.now(), dryRun: d.dryRun });
   const decisions = await runDecisions(d, scope);

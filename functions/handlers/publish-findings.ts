@@ -1,6 +1,7 @@
 /**
  * Publish findings: one ASFF finding per verdict, reconciled with what vecguard reported before (resolve
- * what is fixed, archive what is gone). In dry-run, findings are built and counted but not imported.
+ * what is fixed, archive what is gone). In dry-run, findings are built and counted but not imported. In the
+ * final pass (FinalFindings) it publishes the `final` audit.
  */
 
 import { type Deps, deps, runKey } from '../adapters/deps.ts';
@@ -8,8 +9,8 @@ import { publishFindings, readPreviousFindings } from '../adapters/securityhub-p
 import { decodeFindingId } from '../domain/finding-id.ts';
 import { findingsForAudit } from '../domain/findings.ts';
 import type { InventorySnapshot } from '../domain/model.ts';
-import type { AuditReport } from '../domain/verdict.ts';
-import { type StepInput, StepInputSchema } from './inputs.ts';
+import { passBlobs } from '../domain/run-blobs.ts';
+import { type PassInput, PassInputSchema } from './inputs.ts';
 import { lambdaHandler } from './middy.ts';
 
 export function liveResourceIds(snapshot: InventorySnapshot): Set<string> {
@@ -20,14 +21,11 @@ export function liveResourceIds(snapshot: InventorySnapshot): Set<string> {
   ]);
 }
 
-export async function publishFindingsStep(input: StepInput, d: Deps, name: 'audit' | 'final' = 'audit') {
+export async function publishFindingsStep(input: PassInput, d: Deps) {
   const { scope, iteration } = input;
-  const report = await d.blobs.getBlob<AuditReport>(runKey(scope), name, iteration);
-  const snapshot = await d.blobs.getBlob<InventorySnapshot>(
-    runKey(scope),
-    name === 'final' ? 'final-snapshot' : 'snapshot',
-    iteration,
-  );
+  const blobs = passBlobs(input.final === true);
+  const report = await d.blobs.getBlob(runKey(scope), blobs.audit, iteration);
+  const snapshot = await d.blobs.getBlob(runKey(scope), blobs.snapshot, iteration);
   const client = await d.securityHubFor(scope);
   const live = liveResourceIds(snapshot);
   let { findings: previous } = await readPreviousFindings(client, scope.accountId, scope.region);
@@ -55,6 +53,6 @@ export async function publishFindingsStep(input: StepInput, d: Deps, name: 'audi
   };
 }
 
-export const handler = lambdaHandler('PublishFindings', StepInputSchema, (input) =>
+export const handler = lambdaHandler('PublishFindings', PassInputSchema, (input) =>
   publishFindingsStep(input, deps()),
 );

@@ -1,56 +1,36 @@
 /**
  * Report: where the scope ended, compared with where it started — verdict per VPC before and after, the
- * actions applied, approvals, findings — stored for the CLI and summarised on SNS. When anything was applied
- * after the last audit, the scope is read and audited once more (and its findings published) so the "after"
- * is the estate as it is, not as it was an iteration ago. The summary itself is folded by the domain
- * (functions/domain/run-summary.ts); this step reads what the run recorded and stores what it gives.
+ * actions applied, approvals, findings — stored for the CLI and summarised on SNS. It reads what the steps
+ * stored: every iteration's audit and plan, and, when the iterations ran out after applying, the final pass
+ * (FinalInventory → FinalAudit → FinalFindings: blobs `final-snapshot` and `final`, the findings counts in
+ * the input), so the "after" is the estate as it is, not as it was an iteration ago. The summary itself is
+ * folded by the domain (functions/domain/run-summary.ts).
  */
 
 import { type Deps, deps, runKey } from '../adapters/deps.ts';
-import { readInventory } from '../adapters/inventory.ts';
 import { notify } from '../adapters/notifier.ts';
-import { BlobNotFoundError } from '../adapters/store/errors.ts';
-import { audit } from '../domain/audit.ts';
-import type { InventorySnapshot } from '../domain/model.ts';
 import { runReportNotification } from '../domain/notifications.ts';
 import {
   countVerdicts,
-  needsFreshAudit,
   type RunRecord,
   type RunSummary,
   runReportNotice,
   summariseRun,
 } from '../domain/run-summary.ts';
-import type { AuditReport, VerdictKind } from '../domain/verdict.ts';
-import { ReportInputSchema, type StepInput } from './inputs.ts';
+import type { AuditReport } from '../domain/verdict.ts';
+import { type ReportInput, ReportInputSchema } from './inputs.ts';
 import { lambdaHandler } from './middy.ts';
-import type { StoredPlan } from './plan.ts';
-import { publishFindingsStep } from './publish-findings.ts';
 
 /** The stored `report` blob (the summary is the domain's: functions/domain/run-summary.ts). */
 export type { RunSummary };
 
-async function optionalBlob<T>(
-  d: Deps,
-  scope: StepInput['scope'],
-  name: string,
-  iteration: number,
-): Promise<T | undefined> {
-  try {
-    return await d.blobs.getBlob<T>(runKey(scope), name, iteration);
-  } catch (e) {
-    if (e instanceof BlobNotFoundError) return undefined;
-    throw e;
-  }
-}
-
-export async function report(input: StepInput & { iterations: number }, d: Deps) {
+export async function report(input: ReportInput, d: Deps) {
   const { scope } = input;
   const key = runKey(scope);
   // Every iteration that got as far as an audit, in order.
   const audits: AuditReport[] = [];
   for (let i = 0; i <= input.iterations; i++) {
-    const a = await optionalBlob<AuditReport>(d, scope, 'audit', i);
+    const a = await d.blobs.findBlob(key, 'audit', i);
     if (a) audits.push(a);
   }
   const first = audits[0];
@@ -62,52 +42,32 @@ export async function report(input: StepInput & { iterations: number }, d: Deps)
     first ? { since: first.takenAt } : {},
   );
 
-  let final = last;
-  let finalSnapshot = last
-    ? await optionalBlob<InventorySnapshot>(d, scope, 'snapshot', lastIteration)
-    : undefined;
-  let findings: RunSummary['findings'] = null;
-  if (needsFreshAudit(last, attempts, scope.runId) || !finalSnapshot) {
-    const ec2 = await d.ec2For(scope);
-    finalSnapshot = await readInventory(ec2, {
-      accountId: scope.accountId,
-      region: scope.region,
-      takenAt: d.now().toISOString(),
-      organizationalUnitIds: scope.organizationalUnitIds,
-      ...(scope.vpcIds ? { vpcIds: scope.vpcIds } : {}),
-    });
-    final = audit(finalSnapshot, d.policy, await d.history.getVerdictHistory(scope.accountId, scope.region));
-    await d.blobs.putBlob(key, 'final-snapshot', input.iterations, finalSnapshot);
-    await d.blobs.putBlob(key, 'final', input.iterations, final);
-    const published = await publishFindingsStep({ scope, iteration: input.iterations }, d, 'final');
-    findings = {
-      imported: published.imported,
-      resolved: published.resolved,
-      archived: published.archived,
-      failed: published.failedCount ?? 0,
-    };
-    const verdicts: Record<string, VerdictKind> = await d.history.getVerdictHistory(
-      scope.accountId,
-      scope.region,
-    );
-    for (const v of final.vpcs) verdicts[v.vpcId] = v.verdict;
-    await d.history.putVerdictHistory(scope.accountId, scope.region, verdicts, {
-      updatedAt: final.takenAt,
-      runId: scope.runId,
-    });
-  }
-  if (!final || !finalSnapshot) throw new Error('no audit to report on');
+  // The final pass stores under the iteration count; absent when nothing was applied after the last audit.
+  const fresh = await d.blobs.findBlob(key, 'final', input.iterations);
+  const final = fresh ?? last;
+  if (!final) throw new Error(`no audit stored for run ${scope.runId}: nothing to report on`);
+  const finalSnapshot = fresh
+    ? await d.blobs.getBlob(key, 'final-snapshot', input.iterations)
+    : await d.blobs.getBlob(key, 'snapshot', lastIteration);
+  const published = fresh ? input.finalFindings : null;
+  const findings: RunSummary['findings'] = published
+    ? {
+        imported: published.imported,
+        resolved: published.resolved,
+        archived: published.archived,
+        failed: published.failedCount ?? 0,
+      }
+    : null;
 
   const plans: RunRecord['plans'][number][] = [];
-  for (let i = 0; i <= lastIteration; i++)
-    plans.push((await optionalBlob<StoredPlan>(d, scope, 'plan', i))?.plan);
+  for (let i = 0; i <= lastIteration; i++) plans.push((await d.blobs.findBlob(key, 'plan', i))?.plan);
   const record: RunRecord = {
     scope,
     dryRun: d.dryRun,
     iterations: input.iterations,
     finishedAt: d.now().toISOString(),
     audits,
-    final: { audit: final, snapshot: finalSnapshot, fresh: final !== last },
+    final: { audit: final, snapshot: finalSnapshot, fresh: fresh !== undefined },
     plans,
     attempts,
     // The run ends here: an approval still pending can no longer be answered, so it is closed as expired.

@@ -10,19 +10,17 @@ import { approvalIdFor } from '../adapters/store/approvals.ts';
 import { ApprovalExistsError } from '../adapters/store/errors.ts';
 import { ACTION_RISKS } from '../domain/action-kinds.ts';
 import { describeAction, namesOf } from '../domain/action-text.ts';
-import type { InventorySnapshot } from '../domain/model.ts';
 import { approvalRequestNotification } from '../domain/notifications.ts';
 import { InvalidInputError } from '../shared/errors.ts';
 import { type RequestApprovalInput, RequestApprovalInputSchema } from './inputs.ts';
 import { lambdaHandler } from './middy.ts';
-import type { StoredPlan } from './plan.ts';
 
 export async function requestApproval(input: RequestApprovalInput, d: Deps) {
   const { scope, iteration, groupId, taskToken, timeoutSeconds } = input;
   const key = runKey(scope);
   const [stored, snapshot] = await Promise.all([
-    d.blobs.getBlob<StoredPlan>(key, 'plan', iteration),
-    d.blobs.getBlob<InventorySnapshot>(key, 'snapshot', iteration),
+    d.blobs.getBlob(key, 'plan', iteration),
+    d.blobs.getBlob(key, 'snapshot', iteration),
   ]);
   const group = stored.groups.find((g) => g.groupId === groupId);
   if (!group || group.approvalActionIds.length === 0) {

@@ -11,7 +11,7 @@
  * | LoadPage | read | | | | |
  * | Apply | read/write | | the registry's `allPermissions()` | | yes |
  * | PollTransitions | | | reads | | yes |
- * | Report | read/write | publish | reads | import/read | yes |
+ * | Report | read/write | publish | | | |
  * | FailureReport | | publish | | | |
  *
  * Those that assume the member role are also the only ones given the external id it requires
@@ -102,16 +102,14 @@ export const LOOP_FUNCTION_SPECS = {
     ec2: 'read',
     inScope: true,
   },
-  // Re-reads and re-audits the scope when anything changed after the last audit, then publishes findings.
+  // Reads what the steps stored (the final pass reads the scope again, as Inventory): no EC2, no Security Hub.
   Report: {
     module: 'report',
-    timeout: Duration.minutes(10),
+    // Reads every iteration's audit and plan: at 5,000 VPCs several MB each.
+    timeout: Duration.minutes(5),
     memorySize: 1024,
     table: 'readWrite',
     publishes: true,
-    ec2: 'read',
-    securityHub: true,
-    inScope: true,
   },
   FailureReport: { module: 'failure-report', timeout: Duration.minutes(1), memorySize: 256, publishes: true },
 } as const satisfies Record<string, LoopFunctionSpec>;

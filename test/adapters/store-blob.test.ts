@@ -1,20 +1,76 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, GetCommand, paginateQuery } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, paginateQuery } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BlobStore, CHUNK_BYTES, splitUtf8 } from '#adapters/store/blob-store.ts';
-import { BlobIncompleteError, BlobNotFoundError } from '#adapters/store/errors.ts';
+import { BlobIncompleteError, BlobInvalidError, BlobNotFoundError } from '#adapters/store/errors.ts';
 import { createTable, keys, type RunKey, stateTableClient } from '#adapters/store/table.ts';
+import { audit } from '../../functions/domain/audit.ts';
+import type { PlannedAction } from '../../functions/domain/remediation-plan.ts';
+import type { AuditReport } from '../../functions/domain/verdict.ts';
+import type { StoredPlan } from '../../functions/domain/work-groups.ts';
+import {
+  blocker,
+  control,
+  peering,
+  policy,
+  snapshot,
+  transitGateway,
+  vpc,
+  vpcAttachment,
+} from '../domain/fixtures.ts';
 import { type StoreHarness, startStoreSandbox } from './store-harness.ts';
 
 const run = (runId: string): RunKey => ({ runId, accountId: '111111111111', region: 'us-east-1' });
 
-/** About 1.5 MB of JSON with multi-byte characters spread through it, so chunk edges fall inside some. */
-function bigPlan(): { actions: { id: string; reason: string }[] } {
+/** A stored plan of `count` actions; the reasons carry multi-byte characters so chunk edges fall inside some. */
+function storedPlan(count: number): StoredPlan {
+  const actions: PlannedAction[] = Array.from({ length: count }, (_, i) => ({
+    id: `act-${i}`,
+    kind: 'create-monitor-control',
+    accountId: '111111111111',
+    region: 'us-east-1',
+    vpcId: `vpc-${i.toString(16).padStart(8, '0')}`,
+    resourceId: `vpc-${i.toString(16).padStart(8, '0')}`,
+    gate: 'approval',
+    status: 'ready',
+    risks: ['cost'],
+    monthlyCostDeltaUsd: 109.5,
+    reason: `VPC vpc-${i.toString(16).padStart(8, '0')} « needs » enforce — ${'x'.repeat(200)} ✓ 🔒`,
+    dependsOn: [],
+    params: { mode: 'monitor' },
+  }));
   return {
-    actions: Array.from({ length: 6_000 }, (_, i) => ({
-      id: `act-${i}`,
-      reason: `VPC vpc-${i.toString(16).padStart(8, '0')} « needs » enforce — ${'x'.repeat(200)} ✓ 🔒`,
-    })),
+    plan: {
+      accountId: '111111111111',
+      region: 'us-east-1',
+      plannedAt: '2026-11-24T01:30:00.000Z',
+      dryRun: false,
+      actions,
+      summary: {
+        ready: count,
+        needApproval: count,
+        deferred: 0,
+        skipped: 0,
+        guidance: 0,
+        monthlyCostDeltaUsd: 0,
+      },
+    },
+    groups: [],
+  };
+}
+
+/** About 1.5 MB of JSON. */
+const bigPlan = () => storedPlan(4_000);
+
+function auditAt(takenAt: string): AuditReport {
+  return {
+    accountId: '111111111111',
+    region: 'us-east-1',
+    takenAt,
+    managedElsewhere: false,
+    vpcs: [],
+    transitGateways: [],
+    peerings: [],
   };
 }
 
@@ -54,11 +110,11 @@ describe('BlobStore against the sandbox DynamoDB', () => {
   });
 
   it('keeps iterations and names apart (iteration 1 is not a prefix of 10)', async () => {
-    await blobs.putBlob(run('r2'), 'audit', 1, { n: 1 });
-    await blobs.putBlob(run('r2'), 'audit', 10, { n: 10 });
-    await blobs.putBlob(run('r2'), 'snapshot', 1, { n: 's' });
-    expect(await blobs.getBlob(run('r2'), 'audit', 1)).toEqual({ n: 1 });
-    expect(await blobs.getBlob(run('r2'), 'audit', 10)).toEqual({ n: 10 });
+    await blobs.putBlob(run('r2'), 'audit', 1, auditAt('2026-11-24T01:00:00.000Z'));
+    await blobs.putBlob(run('r2'), 'audit', 10, auditAt('2026-11-24T10:00:00.000Z'));
+    await blobs.putBlob(run('r2'), 'final', 1, auditAt('2026-11-24T11:00:00.000Z'));
+    expect((await blobs.getBlob(run('r2'), 'audit', 1)).takenAt).toBe('2026-11-24T01:00:00.000Z');
+    expect((await blobs.getBlob(run('r2'), 'audit', 10)).takenAt).toBe('2026-11-24T10:00:00.000Z');
   });
 
   it('fails clearly when a chunk is missing', async () => {
@@ -92,8 +148,8 @@ describe('BlobStore against the sandbox DynamoDB', () => {
 
   it('a shorter rewrite (a retried step) replaces the longer blob and leaves no stale chunk', async () => {
     await blobs.putBlob(run('r5'), 'plan', 1, bigPlan());
-    await blobs.putBlob(run('r5'), 'plan', 1, { actions: [] });
-    expect(await blobs.getBlob(run('r5'), 'plan', 1)).toEqual({ actions: [] });
+    await blobs.putBlob(run('r5'), 'plan', 1, storedPlan(1));
+    expect(await blobs.getBlob(run('r5'), 'plan', 1)).toEqual(storedPlan(1));
     const stale = await h.table.client.send(
       new GetCommand({
         TableName: h.table.tableName,
@@ -134,6 +190,64 @@ describe('BlobStore against the sandbox DynamoDB', () => {
     await store.putBlob(run('r6'), 'plan', 1, value);
     expect(batchCalls).toBe(2);
     expect(await blobs.getBlob(run('r6'), 'plan', 1)).toEqual(value);
+  });
+
+  it('a snapshot and its audit come back typed and equal to what was written', async () => {
+    const snap = snapshot({
+      vpcs: [
+        vpc('vpc-a', { control: control('monitor', { exclusions: { InternetGateway: 'enabled' } }) }),
+        vpc('vpc-b', { control: control('enforce'), tags: { Name: 'payments' } }),
+        vpc('vpc-c', {
+          control: control('monitor'),
+          blockers: [blocker('eni-1', { type: 'NetworkInterface' })],
+        }),
+      ],
+      peeringConnections: [peering('pcx-1', 'vpc-a', 'vpc-b')],
+      transitGateways: [transitGateway('tgw-1', { attachments: [vpcAttachment('tgw-attach-1', 'vpc-a')] })],
+    });
+    const report = audit(snap, policy(), {});
+    await blobs.putBlob(run('r7'), 'snapshot', 0, snap);
+    await blobs.putBlob(run('r7'), 'audit', 0, report);
+
+    const readSnapshot = await blobs.getBlob(run('r7'), 'snapshot', 0);
+    const readAudit = await blobs.getBlob(run('r7'), 'audit', 0);
+    expect(readSnapshot).toEqual(snap);
+    expect(readAudit).toEqual(report);
+    // Typed by the name, not by a cast: the verdicts are there to read without one.
+    expect(readAudit.vpcs.map((v) => v.verdict)).toEqual(report.vpcs.map((v) => v.verdict));
+    expect(await blobs.findBlob(run('r7'), 'plan', 0)).toBeUndefined();
+  });
+
+  it('a stored blob that does not parse fails loudly, naming the blob, the run and the path', async () => {
+    // Written as another version of vecguard (or a bug) would: a verdict this version does not know.
+    const report = audit(snapshot({ vpcs: [vpc('vpc-a'), vpc('vpc-b')] }), policy(), {});
+    const foreign = {
+      ...report,
+      vpcs: report.vpcs.map((v, i) => (i === 1 ? { ...v, verdict: 'GREEN' } : v)),
+    };
+    const data = JSON.stringify(foreign);
+    await h.table.client.send(
+      new PutCommand({
+        TableName: h.table.tableName,
+        Item: {
+          pk: keys.run(run('r8')),
+          sk: keys.blobChunk('audit', 2, 0),
+          chunk: 0,
+          chunks: 1,
+          writeId: 'w-foreign',
+          bytes: Buffer.byteLength(data),
+          data,
+        },
+      }),
+    );
+    const error = await blobs.getBlob(run('r8'), 'audit', 2).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BlobInvalidError);
+    expect(error).toMatchObject({ blob: 'audit', iteration: 2, path: 'vpcs[1].verdict' });
+    expect((error as Error).message).toMatch(
+      /^blob audit \(iteration 2\) of RUN#r8#111111111111#us-east-1 does not parse: at vpcs\[1\]\.verdict: /,
+    );
+    // Absent is not the same as broken: findBlob passes the error on.
+    await expect(blobs.findBlob(run('r8'), 'audit', 2)).rejects.toBeInstanceOf(BlobInvalidError);
   });
 
   it('splits UTF-8 without cutting a character', () => {

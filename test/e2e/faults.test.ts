@@ -107,7 +107,7 @@ function driftOnceEnforced(l: LocalLoop, vpcName: string, change: (vpcId: string
     const iteration = input.iteration.n;
     pending = pending.then(async () => {
       if (at !== undefined) return;
-      const audit = await l.blobs.getBlob<{ vpcs: { vpcId: string; verdict: string }[] }>(
+      const audit = await l.blobs.getBlob(
         { runId: input.scope.runId, accountId: ACCOUNT, region: REGION },
         'audit',
         iteration,

@@ -88,7 +88,7 @@ export async function runToEnd(
   const approvals = await stop();
   const summary =
     result.status === 'SUCCEEDED'
-      ? await loop.blobs.getBlob<RunSummary>({ runId, accountId, region }, 'report', 0)
+      ? await loop.blobs.getBlob({ runId, accountId, region }, 'report', 0)
       : undefined;
   return { result, runId, executionArn, approvals, summary };
 }

@@ -44,9 +44,9 @@ it('a scheduled sweep runs the loop in every account below the targeted OUs, eac
       const done = await loop.wait(run.executionArn, 120_000);
       expect(done.status, `${run.accountId}: ${done.error ?? ''} ${done.cause ?? ''}`).toBe('SUCCEEDED');
       const key = { runId: run.runId, accountId: run.accountId, region: run.region };
-      summaries[run.accountId] = await loop.blobs.getBlob<RunSummary>(key, 'report', 0);
-      audits[run.accountId] = await loop.blobs.getBlob<AuditReport>(key, 'audit', 0);
-      snapshots[run.accountId] = await loop.blobs.getBlob<InventorySnapshot>(key, 'snapshot', 0);
+      summaries[run.accountId] = await loop.blobs.getBlob(key, 'report', 0);
+      audits[run.accountId] = await loop.blobs.getBlob(key, 'audit', 0);
+      snapshots[run.accountId] = await loop.blobs.getBlob(key, 'snapshot', 0);
     }
 
     // Each run's inventory knows where its account sits.

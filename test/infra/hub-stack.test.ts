@@ -235,7 +235,7 @@ describe('least privilege', () => {
     });
   });
 
-  it.each(['inventory', 'poll-transitions', 'report'])('%s reads EC2 and changes nothing there', (module) => {
+  it.each(['inventory', 'poll-transitions'])('%s reads EC2 and changes nothing there', (module) => {
     const ec2 = ec2ActionsOf(module);
     expect(ec2).toEqual([...EC2_READ_ACTIONS].sort());
     expect(ec2.filter((a) => !/^ec2:(Describe|Get)/.test(a))).toEqual([]);
@@ -248,6 +248,8 @@ describe('least privilege', () => {
     'publish-findings',
     'request-approval',
     'record-rejection',
+    // Report reads what the steps stored; the final pass reads EC2 through Inventory.
+    'report',
     'failure-report',
     'on-event',
   ])('%s has no EC2 permission', (module) => {
@@ -303,14 +305,14 @@ describe('least privilege', () => {
   });
 
   it('functions that reach into a scope may assume only the member role', () => {
-    for (const module of ['inventory', 'publish-findings', 'apply', 'poll-transitions', 'report']) {
+    for (const module of ['inventory', 'publish-findings', 'apply', 'poll-transitions']) {
       const assume = statementsOf(roleOf(module)).filter((s) => actionsOf(s).includes('sts:AssumeRole'));
       expect(
         assume.map((s) => s.Resource),
         module,
       ).toEqual([{ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::*:role/vecguard-member']] }]);
     }
-    for (const module of ['audit', 'plan', 'load-page', 'on-event']) {
+    for (const module of ['audit', 'plan', 'load-page', 'report', 'on-event']) {
       expect(actionsOfRole(roleOf(module)).has('sts:AssumeRole'), module).toBe(false);
     }
   });
@@ -504,7 +506,7 @@ describe('member accounts', () => {
       .filter((fn) => fn.Properties.Environment.Variables.VECGUARD_MEMBER_EXTERNAL_ID === 'vecguard-7f3a')
       .map((fn) => String(fn.Properties.Description).replace(/^vecguard: /, ''))
       .sort();
-    expect(withId).toEqual(['apply', 'inventory', 'poll-transitions', 'publish-findings', 'report']);
+    expect(withId).toEqual(['apply', 'inventory', 'poll-transitions', 'publish-findings']);
     const withoutId = fns.filter(
       (fn) => fn.Properties.Environment.Variables.VECGUARD_MEMBER_EXTERNAL_ID === undefined,
     );

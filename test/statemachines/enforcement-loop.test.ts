@@ -99,6 +99,9 @@ describe('the enforcement loop definition', () => {
       'Plan',
       'ApplyPages',
       'PollTransitions',
+      'FinalInventory',
+      'FinalAudit',
+      'FinalFindings',
       'Report',
     ]) {
       expect(asl.States[name]?.Catch?.[0], name).toMatchObject({

@@ -1,6 +1,8 @@
 /**
  * Large JSON (inventory snapshot, audit report, plan) kept between the steps of a run, so that payloads
- * between states carry ids and counts only (docs/loop.md, "Payloads stay small").
+ * between states carry ids and counts only (docs/loop.md, "Payloads stay small"). Each blob name has one
+ * schema (functions/domain/run-blobs.ts): a write is typed by it, and a read parses with it, so what a step
+ * gets back is what the name promises or a `BlobInvalidError` naming the blob, the run and the path.
  *
  * A value is JSON-encoded and cut into chunks of at most 300 KB of UTF-8 (never inside a character), each an
  * item under 400 KB, DynamoDB's item limit. Every chunk carries the chunk count and the id of the write it
@@ -15,8 +17,9 @@ import {
   QueryCommand,
   type QueryCommandOutput,
 } from '@aws-sdk/lib-dynamodb';
+import { RUN_BLOB_SCHEMAS, type RunBlob, type RunBlobName } from '../../domain/run-blobs.ts';
 import { AwsCallError } from '../../shared/errors.ts';
-import { BlobIncompleteError, BlobNotFoundError } from './errors.ts';
+import { BlobIncompleteError, BlobInvalidError, BlobNotFoundError } from './errors.ts';
 import { keys, type RunKey, type StateTable, send } from './table.ts';
 
 /** Bytes of JSON per chunk (decimal KB, so well under DynamoDB's 400 KB item with its keys). */
@@ -24,7 +27,7 @@ export const CHUNK_BYTES = 300_000;
 /** BatchWriteItem takes at most 25 requests. */
 const BATCH_WRITE_MAX = 25;
 
-export type BlobName = 'snapshot' | 'audit' | 'plan' | (string & {});
+export type { RunBlob, RunBlobName };
 
 export interface BlobStoreOptions {
   /** Bytes per chunk; tests lower it. Default and maximum `CHUNK_BYTES`. */
@@ -62,6 +65,13 @@ export function splitUtf8(text: string, max: number): string[] {
   return pieces.length === 0 ? [''] : pieces;
 }
 
+/** A zod issue path as a reader writes it: `vpcs[3].control.state`. */
+export function issuePath(path: readonly PropertyKey[]): string {
+  return path
+    .map((key, i) => (typeof key === 'number' ? `[${key}]` : `${i === 0 ? '' : '.'}${String(key)}`))
+    .join('');
+}
+
 export class BlobStore {
   readonly table: StateTable;
   readonly #chunkBytes: number;
@@ -81,7 +91,12 @@ export class BlobStore {
    * Store `value` as JSON under the run, name and iteration, replacing what was there (a retried step
    * writes again). Returns the number of chunks written.
    */
-  async putBlob(run: RunKey, name: BlobName, iteration: number, value: unknown): Promise<{ chunks: number }> {
+  async putBlob<N extends RunBlobName>(
+    run: RunKey,
+    name: N,
+    iteration: number,
+    value: RunBlob<N>,
+  ): Promise<{ chunks: number }> {
     const json = JSON.stringify(value);
     if (json === undefined) throw new TypeError(`blob ${name} has no JSON form (undefined or a function)`);
     const pk = keys.run(run);
@@ -110,8 +125,11 @@ export class BlobStore {
     return { chunks: pieces.length };
   }
 
-  /** Read a blob back; throws `BlobNotFoundError` when absent and `BlobIncompleteError` when a chunk is missing. */
-  async getBlob<T = unknown>(run: RunKey, name: BlobName, iteration: number): Promise<T> {
+  /**
+   * Read a blob back, parsed with its name's schema. Throws `BlobNotFoundError` when absent,
+   * `BlobIncompleteError` when a chunk is missing and `BlobInvalidError` when it does not parse.
+   */
+  async getBlob<N extends RunBlobName>(run: RunKey, name: N, iteration: number): Promise<RunBlob<N>> {
     const pk = keys.run(run);
     const prefix = keys.blobPrefix(name, iteration);
     const items = await this.#queryChunks(pk, prefix);
@@ -133,12 +151,33 @@ export class BlobStore {
       }
       parts.push(item.data);
     }
+    let json: unknown;
     try {
-      return JSON.parse(parts.join('')) as T;
+      json = JSON.parse(parts.join(''));
     } catch (error) {
       throw new BlobIncompleteError(
         `${where}: the ${expected} chunks do not form valid JSON (${String(error)})`,
       );
+    }
+    const parsed = RUN_BLOB_SCHEMAS[name].safeParse(json);
+    if (!parsed.success) {
+      const [issue] = parsed.error.issues;
+      throw new BlobInvalidError(name, pk, iteration, issuePath(issue?.path ?? []), issue?.message ?? '');
+    }
+    return parsed.data as RunBlob<N>;
+  }
+
+  /** `getBlob`, but undefined when nothing is stored (a step that did not run in this iteration). */
+  async findBlob<N extends RunBlobName>(
+    run: RunKey,
+    name: N,
+    iteration: number,
+  ): Promise<RunBlob<N> | undefined> {
+    try {
+      return await this.getBlob(run, name, iteration);
+    } catch (error) {
+      if (error instanceof BlobNotFoundError) return undefined;
+      throw error;
     }
   }
 

@@ -35,6 +35,29 @@ export class BlobIncompleteError extends StoreIntegrityError {
   }
 }
 
+/**
+ * A blob whose JSON does not have the shape its name promises (functions/domain/run-blobs.ts): written by
+ * another version of vecguard, or by a bug. Names the blob, the run and where the first difference is.
+ */
+export class BlobInvalidError extends StoreIntegrityError {
+  readonly blob: string;
+  readonly runKey: string;
+  readonly iteration: number;
+  /** The first zod issue's path, `vpcs[3].control.state` (empty: the whole value). */
+  readonly path: string;
+
+  constructor(blob: string, runKey: string, iteration: number, path: string, issue: string) {
+    super(
+      `blob ${blob} (iteration ${iteration}) of ${runKey} does not parse: at ${path === '' ? 'the top level' : path}: ${issue}`,
+    );
+    this.name = 'BlobInvalidError';
+    this.blob = blob;
+    this.runKey = runKey;
+    this.iteration = iteration;
+    this.path = path;
+  }
+}
+
 export class ApprovalNotFoundError extends InvalidInputError {
   readonly approvalId: string;
 
