@@ -333,21 +333,18 @@ function restoreEnv(saved: NodeJS.ProcessEnv): void {
 /** The policy file the handlers read: the user's, or a copy with the rehearsal's approval timeout. */
 function effectivePolicyFile(options: LocalLoopOptions): { file: string; remove(): void } {
   if (options.approvalTimeoutMinutes === undefined) return { file: options.policyFile, remove: () => {} };
+  const text = readFileSync(options.policyFile, 'utf8');
   // Parsed first, so that a broken policy fails here with the user's own file named, not the copy.
-  parsePolicy(readFileSync(options.policyFile, 'utf8'), options.policyFile);
-  const raw = parsePolicyDocument(readFileSync(options.policyFile, 'utf8'));
+  parsePolicy(text, options.policyFile);
+  const raw = (yamlParse(text) ?? {}) as { approval?: Record<string, unknown> };
+  const copy = JSON.stringify({
+    ...raw,
+    approval: { ...raw.approval, timeoutMinutes: options.approvalTimeoutMinutes },
+  });
+  // The override is held to the policy's own bounds here, not first at a handler mid-run.
+  parsePolicy(copy, `${options.policyFile} (approval.timeoutMinutes ${options.approvalTimeoutMinutes})`);
   const dir = mkdtempSync(join(tmpdir(), 'vecguard-policy-'));
   const file = join(dir, 'policy.json');
-  writeFileSync(
-    file,
-    JSON.stringify({
-      ...raw,
-      approval: { ...(raw.approval ?? {}), timeoutMinutes: options.approvalTimeoutMinutes },
-    }),
-  );
+  writeFileSync(file, copy);
   return { file, remove: () => rmSync(dir, { recursive: true, force: true }) };
-}
-
-function parsePolicyDocument(text: string): Record<string, unknown> & { approval?: Record<string, unknown> } {
-  return (yamlParse(text) ?? {}) as Record<string, unknown> & { approval?: Record<string, unknown> };
 }

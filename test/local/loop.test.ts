@@ -46,6 +46,14 @@ describe('the local loop', () => {
     await loop.stop();
   });
 
+  it('an approval timeout outside the policy’s bounds fails the start, naming it, and leaves nothing running', async () => {
+    await expect(startLocalLoop({ ...OPTIONS, approvalTimeoutMinutes: 100_000 })).rejects.toThrow(
+      /approval\.timeoutMinutes 100000/,
+    );
+    const loop = await startLocalLoop(OPTIONS);
+    await loop.stop();
+  });
+
   it('a demo whose session fails ends with the error and stops its sandbox (no hang)', async () => {
     let stderr = '';
     // OU targets, and the default scenario has no organisation: on-event refuses the sweep.
