@@ -79,6 +79,8 @@ export interface LocalLoopOptions {
   readonly logLevel?: string;
   /** How long asynchronous EC2 changes take, in sandbox milliseconds. */
   readonly durations?: Partial<Ec2Durations>;
+  /** Access keys and the principals they stand for (approvers of the hub account or strangers). */
+  readonly principals?: SandboxOptions['principals'];
 }
 
 /** An account + Region: what one execution of the loop covers. */
@@ -190,6 +192,7 @@ function sandboxOptions(options: LocalLoopOptions): SandboxOptions {
     },
     ...(options.faultSeed === undefined ? {} : { faultSeed: options.faultSeed }),
     ...(options.durations ? { ec2: { durations: options.durations } } : {}),
+    ...(options.principals ? { principals: options.principals } : {}),
     stepFunctions: {
       speed,
       // WaitForTransitions reads SecondsPath, which the runner cannot scale: pin it to real milliseconds.

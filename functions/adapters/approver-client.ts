@@ -100,7 +100,7 @@ export class ApproverClient {
 
   /** Pending approvals, without task tokens. */
   async list(): Promise<PublicApproval[]> {
-    const { approvals } = (await this.#call('GET', 'approvals')) as { approvals: PublicApproval[] };
+    const { approvals } = (await this.call('GET', 'approvals')) as { approvals: PublicApproval[] };
     return approvals;
   }
 
@@ -110,13 +110,14 @@ export class ApproverClient {
       decision: answer.approve ? 'approve' : 'reject',
       ...(answer.reason ? { reason: answer.reason } : {}),
     });
-    const { approval } = (await this.#call('POST', `approvals/${encodeURIComponent(approvalId)}`, body)) as {
+    const { approval } = (await this.call('POST', `approvals/${encodeURIComponent(approvalId)}`, body)) as {
       approval: PublicApproval;
     };
     return approval;
   }
 
-  async #call(method: 'GET' | 'POST', relative: string, body?: string): Promise<unknown> {
+  /** One signed request to a path under the URL; the parsed JSON answer, or an `ApproverEndpointError`. */
+  async call(method: 'GET' | 'POST', relative: string, body?: string): Promise<unknown> {
     const target = new URL(relative, this.url);
     const signed = await this.#signer.sign({
       method,
