@@ -2,7 +2,7 @@
  * The `vecguard` command: dispatch, one-line errors, documented exit codes. A stack trace only with --debug.
  */
 import { readFileSync } from 'node:fs';
-import { approvalsCommand, approveCommand } from './commands/approvals.ts';
+import { approvalsCommand, approveCommand, rejectCommand } from './commands/approvals.ts';
 import { planCommand, scanCommand } from './commands/assess.ts';
 import { demoCommand } from './commands/demo.ts';
 import { policyCommand } from './commands/policy.ts';
@@ -21,7 +21,8 @@ Commands:
   scan                   audit one account + Region, read-only (see vecguard scan --help)
   plan                   scan, then the remediation plan it would carry out; changes nothing
   approvals              list the approvals the loop is waiting for
-  approve ID             answer one with your own AWS identity (--reject to refuse it)
+  approve ID             approve one, as your own AWS identity (through the approver URL)
+  reject ID              refuse one, as your own AWS identity
 
 Options:
   --help, -h             help for vecguard or a command
@@ -40,6 +41,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   plan: planCommand,
   approvals: approvalsCommand,
   approve: approveCommand,
+  reject: rejectCommand,
 };
 
 function version(): string {

@@ -10,6 +10,7 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { type Policy, parsePolicy, policyNeedsOrganization } from '../functions/domain/policy.ts';
+import { ApproverEndpoint } from './constructs/approver-endpoint.ts';
 import { ApproverPolicy } from './constructs/approver-policy.ts';
 import { ASL_FILE, EnforcementLoop, mapConcurrency } from './constructs/enforcement-loop.ts';
 import { EventTriggers } from './constructs/event-triggers.ts';
@@ -71,6 +72,7 @@ export class HubStack extends Stack {
   readonly loopFunctions: LoopFunctions;
   readonly loop: EnforcementLoop;
   readonly triggers: EventTriggers;
+  readonly approverEndpoint: ApproverEndpoint;
   readonly approverPolicy: ApproverPolicy;
   /** Absent when the hub admits no member account's events (single account). */
   readonly memberEventAccess?: MemberEventAccess;
@@ -113,9 +115,16 @@ export class HubStack extends Stack {
       ...(props.schedule === undefined ? {} : { schedule: props.schedule }),
       readsOrganization: policyNeedsOrganization(policy),
     });
-    this.approverPolicy = new ApproverPolicy(this, 'Approver', {
-      stateMachine: this.loop.stateMachine,
+    this.approverEndpoint = new ApproverEndpoint(this, 'ApproverEndpoint', {
       table: this.table.table,
+      topic: this.topic.topic,
+      stateMachine: this.loop.stateMachine,
+      policyFile,
+      ...(props.dryRun === undefined ? {} : { dryRun: props.dryRun }),
+      ...(props.logRetention === undefined ? {} : { logRetention: props.logRetention }),
+    });
+    this.approverPolicy = new ApproverPolicy(this, 'Approver', {
+      endpoint: this.approverEndpoint.function,
     });
     if ((props.memberAccountIds?.length ?? 0) > 0 || props.organizationId !== undefined) {
       this.memberEventAccess = new MemberEventAccess(this, 'MemberEvents', {
@@ -128,6 +137,10 @@ export class HubStack extends Stack {
     new CfnOutput(this, 'TopicArn', { value: this.topic.topic.topicArn });
     new CfnOutput(this, 'StateMachineArn', { value: this.loop.stateMachine.stateMachineArn });
     new CfnOutput(this, 'ApproverPolicyArn', { value: this.approverPolicy.policy.managedPolicyArn });
+    new CfnOutput(this, 'ApproverUrl', {
+      value: this.approverEndpoint.url.url,
+      description: 'vecguard approvals / approve / reject --approver-url (or VECGUARD_APPROVER_URL)',
+    });
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.triggers.deadLetterQueue.queueUrl });
   }
 }

@@ -12,7 +12,6 @@ import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
-import { STSClient } from '@aws-sdk/client-sts';
 import {
   DEFAULT_ACCOUNT_ID,
   type Ec2Durations,
@@ -23,7 +22,8 @@ import {
   startSandbox,
 } from '@vecguard/sandbox';
 import { parse as yamlParse } from 'yaml';
-import { type Answer, answerApproval } from '#adapters/approver.ts';
+import type { Answer } from '#adapters/approver.ts';
+import { ApproverClient } from '#adapters/approver-client.ts';
 import { ApprovalStore } from '#adapters/store/approvals.ts';
 import { AuditLog } from '#adapters/store/audit-log.ts';
 import { BlobStore } from '#adapters/store/blob-store.ts';
@@ -79,6 +79,8 @@ export interface LocalLoopOptions {
   readonly logLevel?: string;
   /** How long asynchronous EC2 changes take, in sandbox milliseconds. */
   readonly durations?: Partial<Ec2Durations>;
+  /** Access keys and the principals they stand for (approvers of the hub account or strangers). */
+  readonly principals?: SandboxOptions['principals'];
 }
 
 /** An account + Region: what one execution of the loop covers. */
@@ -103,6 +105,11 @@ export interface LocalLoop {
   readonly blobs: BlobStore;
   readonly topicArn: string;
   readonly sfn: SFNClient;
+  /**
+   * The approver endpoint's function URL (`AWS_IAM` auth) on the sandbox, served by the real
+   * approver-endpoint handler; also in VECGUARD_APPROVER_URL, for the CLI.
+   */
+  readonly approverUrl: string;
   /** The policy file the handlers read (a copy when `approvalTimeoutMinutes` is set). */
   readonly policyFile: string;
   /** Delivers an event as EventBridge does: to the on-event Lambda handler, which starts the runs. */
@@ -116,7 +123,11 @@ export interface LocalLoop {
     executionArn: string,
     timeoutMs?: number,
   ): Promise<{ status: string; output?: unknown; error?: string; cause?: string }>;
-  /** Answer an approval as the identity behind `credentials` (default: the sandbox's default key). */
+  /**
+   * Answer an approval as the identity behind `credentials` (default: the sandbox's default key), through
+   * the approver endpoint's function URL with a SigV4-signed request, as `vecguard approve` does. A refusal
+   * (not an approver, another account, already answered…) throws an `ApproverEndpointError`.
+   */
   answer(
     approvalId: string,
     answer: Answer,
@@ -181,6 +192,7 @@ function sandboxOptions(options: LocalLoopOptions): SandboxOptions {
     },
     ...(options.faultSeed === undefined ? {} : { faultSeed: options.faultSeed }),
     ...(options.durations ? { ec2: { durations: options.durations } } : {}),
+    ...(options.principals ? { principals: options.principals } : {}),
     stepFunctions: {
       speed,
       // WaitForTransitions reads SecondsPath, which the runner cannot scale: pin it to real milliseconds.
@@ -247,6 +259,12 @@ async function wire(
     const mod = (await import(`../functions/handlers/${module}.ts`)) as { handler: LocalHandler };
     sandbox.stepFunctions.runner.bindHandler(lambdaArn(module), mod.handler);
   }
+  const endpoint = (await import('../functions/handlers/approver-endpoint.ts')) as { handler: LocalHandler };
+  const approverUrl = sandbox.functionUrls.register({
+    functionName: 'vecguard-approver-endpoint',
+    handler: endpoint.handler,
+  }).url;
+  process.env.VECGUARD_APPROVER_URL = approverUrl;
   const onEvent = await import('../functions/handlers/on-event.ts');
   onEvent.resetOnEventConfig();
   const deliveries: { event: unknown; result: OnEventResult }[] = [];
@@ -272,6 +290,7 @@ async function wire(
     blobs: new BlobStore(table),
     topicArn,
     sfn,
+    approverUrl,
     policyFile: policy.file,
     deliver,
     deliveries,
@@ -291,18 +310,8 @@ async function wire(
       };
     },
     async answer(approvalId, answer, credentials = sandbox.clientCredentials) {
-      const cfg = { endpoint: sandbox.url, region: sandbox.region, credentials };
-      const [answerSfn, answerSts] = [new SFNClient(cfg), new STSClient(cfg)];
-      try {
-        await answerApproval(
-          { approvals: new ApprovalStore(table), sfn: answerSfn, sts: answerSts, now: () => new Date() },
-          approvalId,
-          answer,
-        );
-      } finally {
-        answerSfn.destroy();
-        answerSts.destroy();
-      }
+      const client = new ApproverClient({ url: approverUrl, region: sandbox.region, credentials });
+      await client.decide(approvalId, answer);
     },
     async stop() {
       if (stopped) return;

@@ -1,28 +1,22 @@
 /**
- * `vecguard approvals` and `vecguard approve ID`: the human side of the loop's approval step
- * (docs/loop.md, "Approvals are authenticated by IAM"). Listing reads the state table; answering runs with
- * the caller's own AWS identity through `answerApproval`: the store refuses a second or late answer, Step
- * Functions accepts the task token once, and IAM decides who may call SendTaskSuccess.
+ * `vecguard approvals`, `vecguard approve ID` and `vecguard reject ID`: the human side of the loop's
+ * approval step (docs/loop.md, "Approvals are authenticated by IAM"). Each calls the approver endpoint, a
+ * Lambda function URL with `AWS_IAM` auth, with a SigV4-signed request made with the caller's own
+ * credentials (the SDK's default chain, `--profile`): the endpoint takes the caller's ARN from the signature,
+ * checks it against the policy's `approval.approvers`, records the decision once and answers Step Functions.
+ * The CLI writes nothing to the state table and never sees a task token.
  */
 import { parseArgs } from 'node:util';
-import { ApprovalNoLongerAwaitedError, answerApproval } from '../../functions/adapters/approver.ts';
-import { ApprovalStore, type ListedApproval } from '../../functions/adapters/store/approvals.ts';
-import {
-  ApprovalAlreadyDecidedError,
-  ApprovalExpiredError,
-  ApprovalNotFoundError,
-} from '../../functions/adapters/store/errors.ts';
-import { type StateTable, stateTableClient } from '../../functions/adapters/store/table.ts';
+import type { PublicApproval } from '../../functions/adapters/approver.ts';
+import { ApproverClient, ApproverEndpointError } from '../../functions/adapters/approver-client.ts';
 import { formatUsd } from '../../functions/domain/notifications.ts';
-import { AwsCallError } from '../../functions/shared/errors.ts';
-import { AwsClients, awsFailure, withCause } from '../aws.ts';
+import { AwsClients, awsFailure, NO_CREDENTIALS, withCause } from '../aws.ts';
 import { plural, styleFor, table, timeUntil } from '../format.ts';
 import { CliError, EXIT, type ExitCode, type Io } from '../io.ts';
 
-export const DEFAULT_TABLE = 'vecguard-state';
-
-const TABLE_OPTIONS = `  --table NAME          vecguard's state table (default: VECGUARD_TABLE_NAME, else ${DEFAULT_TABLE})
-  --region R            the Region of the table and the state machine (default: AWS_REGION or your profile's)
+const ENDPOINT_OPTIONS = `  --approver-url URL    the approver endpoint (default: VECGUARD_APPROVER_URL; the hub stack's
+                        ApproverUrl output)
+  --region R            the Region to sign for (default: the URL's, else AWS_REGION or your profile's)
   --profile P           a profile of ~/.aws/config (default: the SDK's credential chain, AWS_PROFILE)
   --help, -h            this help`;
 
@@ -33,93 +27,104 @@ and how long until the request expires (an unanswered request is rejected when i
 
 Options:
   --format F            table (default) or json
-${TABLE_OPTIONS}
+${ENDPOINT_OPTIONS}
 
 Examples:
-  vecguard approvals
-  vecguard approvals --profile security --region eu-west-1 --table vecguard-state
+  vecguard approvals --approver-url https://abc123.lambda-url.eu-west-1.on.aws/
+  VECGUARD_APPROVER_URL=https://abc123.lambda-url.eu-west-1.on.aws/ vecguard approvals --profile security
 
-Exit codes: 0 ok, 2 bad flags or unknown table, 3 AWS unreachable or refused.
+Needs: the vecguard-approver policy (lambda:InvokeFunctionUrl on the approver function).
+
+Exit codes: 0 ok, 2 bad flags or no approver URL, 3 AWS unreachable or refused.
 `;
 
 export const APPROVE_HELP = `Usage: vecguard approve ID [options]
+       vecguard reject ID [options]
 
-Answers one approval with your own AWS identity (STS GetCallerIdentity), which the audit log records. An
-approval is answered once: a second answer, or one after the expiry, is refused.
+Answers one approval as your own AWS identity: the approver endpoint reads who you are from your request's
+signature (never from anything you send), checks you against the policy's approval.approvers, and records
+your ARN in the approval and the audit log. An approval is answered once: a second answer, or one after the
+expiry, is refused.
 
 Options:
-  --reject              refuse the changes instead of approving them
+  --reject              (approve) refuse the changes instead of approving them; same as vecguard reject ID
   --reason TEXT         why, recorded with the decision
-${TABLE_OPTIONS}
+${ENDPOINT_OPTIONS}
 
-Needs: dynamodb:GetItem and dynamodb:UpdateItem on the table, states:SendTaskSuccess (or
-states:SendTaskFailure with --reject) on the enforcement loop.
+Needs: the vecguard-approver policy (lambda:InvokeFunctionUrl on the approver function); nothing on the
+table or on Step Functions.
 
 Examples:
   vecguard approve apr-3f2a9c0d41b7e685
-  vecguard approve apr-3f2a9c0d41b7e685 --reject --reason "not during the freeze"
+  vecguard reject apr-3f2a9c0d41b7e685 --reason "not during the freeze"
 
-Exit codes: 0 answered, 2 bad flags, or the approval does not exist, was already answered, expired, or its
-run no longer waits; 3 AWS unreachable or refused.
+Exit codes: 0 answered, 2 bad flags, no approver URL, or the approval does not exist, was already
+answered, expired, or its run no longer waits; 3 AWS unreachable, or you are not an approver.
 `;
 
-interface TableFlags {
-  readonly table?: string | undefined;
+interface EndpointFlags {
+  readonly 'approver-url'?: string | undefined;
   readonly region?: string | undefined;
   readonly profile?: string | undefined;
 }
 
-const TABLE_FLAG_OPTIONS = {
-  table: { type: 'string' },
+const ENDPOINT_FLAG_OPTIONS = {
+  'approver-url': { type: 'string' },
   region: { type: 'string' },
   profile: { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
-function tableName(flags: TableFlags, env: NodeJS.ProcessEnv = process.env): string {
-  const name = flags.table ?? env.VECGUARD_TABLE_NAME?.trim() ?? '';
-  const chosen = name === '' ? DEFAULT_TABLE : name;
-  if (!/^[A-Za-z0-9_.-]{3,255}$/.test(chosen))
-    throw new CliError(`--table takes a DynamoDB table name (3–255 of A–Z a–z 0–9 _ . -), got "${chosen}"`);
-  return chosen;
-}
-
-async function openStore(clients: AwsClients, name: string): Promise<ApprovalStore> {
-  const table: StateTable = { client: stateTableClient(await clients.dynamodb()), tableName: name };
-  return new ApprovalStore(table);
-}
-
-/** A missing table is most often a wrong --table or --region: say so, as a usage error. */
-function tableFailure(
-  error: unknown,
-  clients: AwsClients,
-  name: string,
-  region: string | undefined,
-): unknown {
-  if (error instanceof AwsCallError && error.code === 'ResourceNotFoundException') {
-    return withCause(
-      new CliError(
-        `table ${name} not found in ${region ?? 'this Region'}; pass --table NAME (or set VECGUARD_TABLE_NAME) and --region where vecguard is deployed`,
-      ),
-      error,
+function approverUrl(flags: EndpointFlags, env: NodeJS.ProcessEnv = process.env): string {
+  const url = (flags['approver-url'] ?? env.VECGUARD_APPROVER_URL ?? '').trim();
+  if (url === '')
+    throw new CliError(
+      "no approver URL; pass --approver-url URL or set VECGUARD_APPROVER_URL (the hub stack's ApproverUrl output)",
     );
-  }
-  return awsFailure(error, clients, 'dynamodb');
+  if (!/^https?:\/\/[^\s/]+/.test(url))
+    throw new CliError(`--approver-url takes an http(s) URL, got "${url}"`);
+  return url;
 }
 
-function where(a: ListedApproval): string {
+/** A client signing with the caller's own credentials (default chain, --profile). */
+async function openClient(clients: AwsClients, url: string): Promise<ApproverClient> {
+  const fromUrl = /\.lambda-url\.([a-z0-9-]+)\.on\.aws(?::\d+)?(?:\/|$)/.exec(url)?.[1];
+  const region = fromUrl ?? (await clients.region());
+  return new ApproverClient({ url, region, credentials: clients.sts.config.credentials });
+}
+
+/** What the endpoint refused, as one line: usage errors (exit 2) for the approval's state, exit 3 otherwise. */
+function endpointFailure(error: unknown, clients: AwsClients, url: string): unknown {
+  if (error instanceof ApproverEndpointError) {
+    if (error.status === 404 && error.code === 'ApprovalNotFound')
+      return withCause(
+        new CliError(`${error.message} at ${url}; list pending ones with \`vecguard approvals\``),
+        error,
+      );
+    if (error.status === 409) return withCause(new CliError(error.message), error);
+    return withCause(new CliError(`refused: ${error.message}`, EXIT.aws), error);
+  }
+  if ((error as { name?: string })?.name === 'CredentialsProviderError')
+    return withCause(new CliError(NO_CREDENTIALS, EXIT.aws), error);
+  const code = (error as { code?: string })?.code;
+  if (typeof code === 'string' && /^E[A-Z]+$/.test(code))
+    return withCause(new CliError(`cannot reach the approver URL ${url}: ${code}`, EXIT.aws), error);
+  return awsFailure(error, clients, 'sts');
+}
+
+function where(a: PublicApproval): string {
   const target =
     a.target.name && a.target.name !== a.target.id ? `${a.target.name} (${a.target.id})` : a.target.id;
   return `${target} ${a.accountId}/${a.region}`;
 }
 
-function what(a: ListedApproval): string {
+function what(a: PublicApproval): string {
   const [first] = a.actions;
   if (!first) return '-';
   return a.actions.length === 1 ? first.summary : `${first.summary} (+${a.actions.length - 1} more)`;
 }
 
-function risks(a: ListedApproval): string {
+function risks(a: PublicApproval): string {
   return [...new Set(a.actions.flatMap((x) => x.risks))].join(',') || '-';
 }
 
@@ -127,7 +132,7 @@ export async function approvalsCommand(args: readonly string[], io: Io): Promise
   const { values, positionals } = parseArgs({
     args: [...args],
     allowPositionals: true,
-    options: { ...TABLE_FLAG_OPTIONS, format: { type: 'string', default: 'table' } },
+    options: { ...ENDPOINT_FLAG_OPTIONS, format: { type: 'string', default: 'table' } },
   });
   if (values.help) {
     io.stdout.write(APPROVALS_HELP);
@@ -139,33 +144,30 @@ export async function approvalsCommand(args: readonly string[], io: Io): Promise
     );
   if (values.format !== 'table' && values.format !== 'json')
     throw new CliError(`--format takes table or json, got "${values.format}"`);
-  const name = tableName(values);
+  const url = approverUrl(values);
   const clients = new AwsClients({ region: values.region, profile: values.profile });
-  let pending: ListedApproval[];
-  let region: string | undefined;
+  let pending: PublicApproval[];
   try {
-    region = await clients.region();
-    pending = await (await openStore(clients, name)).listPending(new Date());
+    pending = await (await openClient(clients, url)).list();
   } catch (e) {
-    throw tableFailure(e, clients, name, region);
+    throw endpointFailure(e, clients, url);
   } finally {
     clients.close();
   }
 
   if (values.format === 'json') {
-    // The task token lets whoever holds it answer through Step Functions directly: never printed.
-    const safe = pending.map(({ taskToken: _token, ...rest }) => rest);
-    io.stdout.write(`${JSON.stringify(safe, null, 2)}\n`);
+    // The endpoint never sends task tokens: whoever holds one could answer through Step Functions directly.
+    io.stdout.write(`${JSON.stringify(pending, null, 2)}\n`);
     return EXIT.ok;
   }
   if (pending.length === 0) {
-    io.stdout.write(`no pending approvals in ${name} (${region})\n`);
+    io.stdout.write(`no pending approvals at ${url}\n`);
     return EXIT.ok;
   }
   const now = new Date();
   const style = styleFor(io);
   io.stdout.write(
-    `${plural(pending.length, 'pending approval')} in ${name} (${region})\n\n` +
+    `${plural(pending.length, 'pending approval')} at ${url}\n\n` +
       `${table(
         ['ID', 'WHERE', 'WHAT', 'RISK', '$/MONTH', 'EXPIRES IN'],
         pending.map((a) => [
@@ -178,17 +180,26 @@ export async function approvalsCommand(args: readonly string[], io: Io): Promise
         ]),
         style,
       )}\n\n` +
-      'answer with `vecguard approve ID` or `vecguard approve ID --reject --reason TEXT`\n',
+      'answer with `vecguard approve ID` or `vecguard reject ID --reason TEXT`\n',
   );
   return EXIT.ok;
 }
 
 export async function approveCommand(args: readonly string[], io: Io): Promise<ExitCode> {
+  return answerCommand(args, io, false);
+}
+
+/** `vecguard reject ID`: `vecguard approve ID --reject`. */
+export async function rejectCommand(args: readonly string[], io: Io): Promise<ExitCode> {
+  return answerCommand(args, io, true);
+}
+
+async function answerCommand(args: readonly string[], io: Io, reject: boolean): Promise<ExitCode> {
   const { values, positionals } = parseArgs({
     args: [...args],
     allowPositionals: true,
     options: {
-      ...TABLE_FLAG_OPTIONS,
+      ...ENDPOINT_FLAG_OPTIONS,
       reject: { type: 'boolean', default: false },
       reason: { type: 'string' },
     },
@@ -197,46 +208,30 @@ export async function approveCommand(args: readonly string[], io: Io): Promise<E
     io.stdout.write(APPROVE_HELP);
     return EXIT.ok;
   }
+  const verbName = reject ? 'reject' : 'approve';
   const [approvalId, ...extra] = positionals;
   if (!approvalId || extra.length)
-    throw new CliError('approve takes one approval ID; list them with `vecguard approvals`');
+    throw new CliError(`${verbName} takes one approval ID; list them with \`vecguard approvals\``);
   if (!/^[A-Za-z0-9-]{1,64}$/.test(approvalId))
     throw new CliError(
       `"${approvalId}" is not an approval id (like apr-3f2a9c0d41b7e685); list them with \`vecguard approvals\``,
     );
-  const name = tableName(values);
+  const rejecting = reject || values.reject;
+  const url = approverUrl(values);
   const clients = new AwsClients({ region: values.region, profile: values.profile });
-  let region: string | undefined;
   try {
-    region = await clients.region();
-    const decided = await answerApproval(
-      {
-        approvals: await openStore(clients, name),
-        sfn: await clients.sfn(),
-        sts: clients.sts,
-        now: () => new Date(),
-      },
-      approvalId,
-      { approve: !values.reject, ...(values.reason ? { reason: values.reason } : {}) },
-    );
-    const verb = values.reject ? 'rejected' : 'approved';
+    const decided = await (await openClient(clients, url)).decide(approvalId, {
+      approve: !rejecting,
+      ...(values.reason ? { reason: values.reason } : {}),
+    });
+    const verb = rejecting ? 'rejected' : 'approved';
     io.stdout.write(
       `${verb} ${approvalId} as ${decided.decidedBy ?? '?'}: ${plural(decided.actions.length, 'action')} on ${decided.target.name ?? decided.target.id}` +
-        `${values.reject ? '; nothing of it will be applied' : '; the run applies it now'}\n`,
+        `${rejecting ? '; nothing of it will be applied' : '; the run applies it now'}\n`,
     );
     return EXIT.ok;
   } catch (e) {
-    if (e instanceof ApprovalNotFoundError)
-      throw withCause(
-        new CliError(
-          `approval ${approvalId} does not exist in ${name} (${region}); list pending ones with \`vecguard approvals\``,
-        ),
-        e,
-      );
-    if (e instanceof ApprovalAlreadyDecidedError || e instanceof ApprovalExpiredError)
-      throw withCause(new CliError(e.message), e);
-    if (e instanceof ApprovalNoLongerAwaitedError) throw withCause(new CliError(e.message), e);
-    throw tableFailure(e, clients, name, region);
+    throw endpointFailure(e, clients, url);
   } finally {
     clients.close();
   }

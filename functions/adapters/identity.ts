@@ -1,7 +1,8 @@
 /**
  * Who vecguard (or the person answering an approval) is, and credentials for a member account.
- * - `whoAmI`: STS GetCallerIdentity; the approver's ARN recorded in the approval and the audit log comes
- *   from here, never from input.
+ * - `whoAmI`: STS GetCallerIdentity, for who runs a command (`vecguard scan`). An approver's ARN is not
+ *   read here: the approver endpoint takes it from the function URL's authenticated request
+ *   (functions/adapters/approver.ts).
  * - `assumeScopeCredentials`: STS AssumeRole into the member-account role of a scope (`roleArn` in the
  *   execution input); the credentials are handed to the scope's EC2/Security Hub clients.
  * https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html

@@ -14,6 +14,7 @@ import {
   type GatedActionKind,
   GateSchema,
 } from './action-kinds.ts';
+import { ApproverSchema } from './approvers.ts';
 import { PolicyError } from './errors.ts';
 import {
   AccountIdSchema,
@@ -95,6 +96,11 @@ export const PolicySchema = z.strictObject({
     .strictObject({
       /** An unanswered approval is rejected after this long. */
       timeoutMinutes: z.number().int().min(1).max(43_200).default(1440),
+      /**
+       * Who may answer (functions/domain/approvers.ts): principal ARNs or patterns of the hub account.
+       * Absent or empty: any principal of the hub account that holds the `vecguard-approver` policy.
+       */
+      approvers: z.array(ApproverSchema).optional(),
     })
     .default({ timeoutMinutes: 1440 }),
   limits: z

@@ -1,32 +1,26 @@
 /**
  * `vecguard-approver`: what a person (or a Security Hub custom action's function) needs to answer an
- * approval, and nothing more — this policy *is* the authentication of approvals (docs/loop.md "Approvals are
- * authenticated by IAM"). Attach it to the roles or groups allowed to approve.
+ * approval, and nothing more (docs/loop.md "Approvals are authenticated by IAM"): calling the approver
+ * endpoint's function URL, which authenticates them by their SigV4 signature and decides for itself who may
+ * answer. Attach it to the roles or groups allowed to approve.
  *
- * - `states:SendTaskSuccess` / `SendTaskFailure` on this state machine only. The task token is the secret;
- *   IAM decides who may use it.
- * - `dynamodb:GetItem` / `UpdateItem` on approval items only (`pk` = `APPROVAL#…`): read the request, mark it
- *   decided with a conditional update (the store refuses a second answer).
- * - `dynamodb:Scan` on the table, for `vecguard approvals` to list what is pending. A Scan names no key, so
- *   it cannot be narrowed to approval items: an approver can read the table (never write to it beyond
- *   approvals). Turn it off with `allowListing: false` where that matters; `vecguard approve ID` still works.
+ * - `lambda:InvokeFunctionUrl` on the endpoint function, only through a URL with `AWS_IAM` auth
+ *   (`lambda:FunctionUrlAuthType`), and `lambda:InvokeFunction` only when invoked through its function URL
+ *   (`lambda:InvokedViaFunctionUrl`): function URLs created since October 2025 need both, and a direct
+ *   Invoke would let the caller write the event, identity included (docs/design.md §2).
+ * - Nothing on the state table (the task tokens live there) and nothing on Step Functions: the endpoint
+ *   records the decision and answers the task itself, so the record cannot be forged or flipped.
  */
-import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 
 export interface ApproverPolicyProps {
-  readonly stateMachine: sfn.IStateMachine;
-  readonly table: dynamodb.ITable;
+  /** The approver endpoint's function (./approver-endpoint.ts). */
+  readonly endpoint: lambda.IFunction;
   /** @default 'vecguard-approver' */
   readonly managedPolicyName?: string;
-  /** Grant `dynamodb:Scan` so `vecguard approvals` can list pending approvals. @default true */
-  readonly allowListing?: boolean;
 }
-
-/** The partition-key prefix of approval items (functions/adapters/store: `APPROVAL#<approvalId>`). */
-export const APPROVAL_KEY_PREFIX = 'APPROVAL#';
 
 export class ApproverPolicy extends Construct {
   readonly policy: iam.ManagedPolicy;
@@ -36,30 +30,20 @@ export class ApproverPolicy extends Construct {
     this.policy = new iam.ManagedPolicy(this, 'Policy', {
       managedPolicyName: props.managedPolicyName ?? 'vecguard-approver',
       description:
-        'Answer vecguard approvals: send the task result to the enforcement loop, mark the approval',
+        "Answer vecguard approvals: call the approver endpoint's function URL (AWS_IAM auth), and nothing else",
       statements: [
         new iam.PolicyStatement({
-          sid: 'AnswerApprovalTask',
-          actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'],
-          resources: [props.stateMachine.stateMachineArn],
+          sid: 'CallApproverUrl',
+          actions: ['lambda:InvokeFunctionUrl'],
+          resources: [props.endpoint.functionArn],
+          conditions: { StringEquals: { 'lambda:FunctionUrlAuthType': 'AWS_IAM' } },
         }),
         new iam.PolicyStatement({
-          sid: 'ReadAndDecideApproval',
-          actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
-          resources: [props.table.tableArn],
-          conditions: {
-            'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${APPROVAL_KEY_PREFIX}*`] },
-          },
+          sid: 'InvokeOnlyThroughUrl',
+          actions: ['lambda:InvokeFunction'],
+          resources: [props.endpoint.functionArn],
+          conditions: { Bool: { 'lambda:InvokedViaFunctionUrl': 'true' } },
         }),
-        ...(props.allowListing === false
-          ? []
-          : [
-              new iam.PolicyStatement({
-                sid: 'ListApprovals',
-                actions: ['dynamodb:Scan'],
-                resources: [props.table.tableArn],
-              }),
-            ]),
       ],
     });
   }

@@ -1,7 +1,8 @@
 /**
  * `vecguard approvals` and `vecguard approve` against a real run of the loop: the local loop (the real ASL on
  * the sandbox's Step Functions, the real handlers) waits for approvals; the commands list and answer them
- * with the sandbox identity found through the environment, as a person's shell would.
+ * through the approver endpoint's function URL (VECGUARD_APPROVER_URL, set by the local loop), signing with
+ * the sandbox identity found through the environment, as a person's shell would.
  */
 import { DescribeVpcEncryptionControlsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -66,7 +67,7 @@ describe('approving a run through the CLI', () => {
 
     const listed = await run('approvals');
     expect(listed.code).toBe(0);
-    expect(listed.stdout).toMatch(/^6 pending approvals in vecguard-state \(us-east-1\)$/m);
+    expect(listed.stdout.split('\n')[0]).toBe(`6 pending approvals at ${loop.approverUrl}`);
     const row = listed.stdout.split('\n').find((l) => l.startsWith(payments.approvalId));
     expect(row).toMatch(
       new RegExp(
@@ -85,7 +86,7 @@ describe('approving a run through the CLI', () => {
       stderr: '',
       stdout: `approved ${payments.approvalId} as ${ROOT}: 2 actions on payments; the run applies it now\n`,
     });
-    const rejected = await run('approve', edge.approvalId, '--reject', '--reason', 'not during the freeze');
+    const rejected = await run('reject', edge.approvalId, '--reason', 'not during the freeze');
     expect(rejected).toEqual({
       code: 0,
       stderr: '',
@@ -111,7 +112,7 @@ describe('approving a run through the CLI', () => {
       decidedBy: ROOT,
       reason: 'not during the freeze',
     });
-    expect((await run('approvals')).stdout).toBe('no pending approvals in vecguard-state (us-east-1)\n');
+    expect((await run('approvals')).stdout).toBe(`no pending approvals at ${loop.approverUrl}\n`);
 
     // A second answer is refused: no replay, no change of mind.
     const decided = await loop.approvals.getApproval(payments.approvalId);
@@ -151,8 +152,7 @@ describe('approvals that cannot be answered', () => {
     expect(await run('approve', 'apr-0000000000000000')).toEqual({
       code: 2,
       stdout: '',
-      stderr:
-        'vecguard: approval apr-0000000000000000 does not exist in vecguard-state (us-east-1); list pending ones with `vecguard approvals`\n',
+      stderr: `vecguard: approval apr-0000000000000000 does not exist at ${loop.approverUrl}; list pending ones with \`vecguard approvals\`\n`,
     });
   });
 

@@ -21,7 +21,7 @@ type Statement = {
   Condition?: Record<string, unknown>;
 };
 
-const HANDLER_MODULES = [...Object.values(LOOP_FUNCTIONS), 'on-event'].sort();
+const HANDLER_MODULES = [...Object.values(LOOP_FUNCTIONS), 'on-event', 'approver-endpoint'].sort();
 
 function synth(props: Partial<HubStackProps> = {}): Template {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
@@ -331,32 +331,82 @@ describe('least privilege', () => {
   });
 });
 
-describe('approver policy', () => {
-  it('grants SendTaskSuccess/SendTaskFailure on this state machine only, and approval items only', () => {
+describe('approvals through the approver endpoint', () => {
+  const approverStatements = () => {
     const policy = Object.values(template.findResources('AWS::IAM::ManagedPolicy'))[0];
     expect(policy?.Properties.ManagedPolicyName).toBe('vecguard-approver');
-    const statements = policy?.Properties.PolicyDocument.Statement as Statement[];
-    const machine = Object.keys(template.findResources('AWS::StepFunctions::StateMachine'))[0];
-    const states = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('states:')));
-    expect(states).toEqual([
+    return policy?.Properties.PolicyDocument.Statement as Statement[];
+  };
+  const endpointId = () => functionsByModule().get('approver-endpoint') ?? '';
+
+  it('the approver policy may only call the endpoint through its AWS_IAM function URL', () => {
+    const endpoint = { 'Fn::GetAtt': [endpointId(), 'Arn'] };
+    expect(approverStatements()).toEqual([
       {
-        Sid: 'AnswerApprovalTask',
+        Sid: 'CallApproverUrl',
         Effect: 'Allow',
-        Action: ['states:SendTaskSuccess', 'states:SendTaskFailure'],
-        Resource: { Ref: machine },
+        Action: 'lambda:InvokeFunctionUrl',
+        Resource: endpoint,
+        Condition: { StringEquals: { 'lambda:FunctionUrlAuthType': 'AWS_IAM' } },
+      },
+      {
+        Sid: 'InvokeOnlyThroughUrl',
+        Effect: 'Allow',
+        Action: 'lambda:InvokeFunction',
+        Resource: endpoint,
+        Condition: { Bool: { 'lambda:InvokedViaFunctionUrl': 'true' } },
       },
     ]);
-    for (const s of statements) {
-      expect(s.Resource).not.toBe('*');
-      expect(actionsOf(s).filter((a) => a.includes('*'))).toEqual([]);
-    }
-    const decide = statements.find((s) => actionsOf(s).includes('dynamodb:UpdateItem'));
-    expect(decide?.Condition).toEqual({
-      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['APPROVAL#*'] },
+  });
+
+  it('the approver policy grants nothing on the table or Step Functions: no forged or flipped record, no token', () => {
+    const actions = approverStatements().flatMap(actionsOf);
+    expect(actions.filter((a) => a.startsWith('dynamodb:') || a.startsWith('states:'))).toEqual([]);
+  });
+
+  it('the endpoint has a function URL with AWS_IAM auth, no resource policy for other accounts, and a stack output', () => {
+    template.hasResourceProperties('AWS::Lambda::Url', {
+      AuthType: 'AWS_IAM',
+      TargetFunctionArn: { 'Fn::GetAtt': [endpointId(), 'Arn'] },
     });
-    expect(statements.flatMap(actionsOf).filter((a) => /^dynamodb:(Put|Delete|BatchWrite)/.test(a))).toEqual(
-      [],
+    expect(Object.keys(template.findResources('AWS::Lambda::Url'))).toHaveLength(1);
+    const permissions = Object.values(template.findResources('AWS::Lambda::Permission')).filter((p) =>
+      JSON.stringify(p.Properties.FunctionName).includes(endpointId()),
     );
+    expect(permissions).toEqual([]);
+    const url = Object.keys(template.findResources('AWS::Lambda::Url'))[0];
+    template.hasOutput('ApproverUrl', { Value: { 'Fn::GetAtt': [url, 'FunctionUrl'] } });
+  });
+
+  it('the endpoint decides approval items only, lists them, and answers this state machine only', () => {
+    const machine = Object.keys(template.findResources('AWS::StepFunctions::StateMachine'))[0];
+    const statements = Object.values(resources)
+      .filter(
+        (r) =>
+          r.Type === 'AWS::IAM::Policy' &&
+          (r.Properties.Roles as { Ref: string }[]).some((x) => x.Ref === roleOf('approver-endpoint')),
+      )
+      .flatMap((r) => (r.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+    const table = Object.keys(template.findResources('AWS::DynamoDB::Table'))[0];
+    expect(statements).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+          Resource: { 'Fn::GetAtt': [table, 'Arn'] },
+          Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['APPROVAL#*'] } },
+        }),
+        expect.objectContaining({ Action: 'dynamodb:Scan', Resource: { 'Fn::GetAtt': [table, 'Arn'] } }),
+        expect.objectContaining({
+          Action: ['states:SendTaskSuccess', 'states:SendTaskFailure'],
+          Resource: { Ref: machine },
+        }),
+      ]),
+    );
+    const actions = statements.flatMap(actionsOf);
+    expect(actions.filter((a) => /^dynamodb:(Put|Delete|BatchWrite|Query)/.test(a))).toEqual([]);
+    expect(
+      actions.filter((a) => a.startsWith('states:') && !/^states:SendTask(Success|Failure)$/.test(a)),
+    ).toEqual([]);
   });
 });
 

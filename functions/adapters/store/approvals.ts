@@ -101,7 +101,7 @@ export function approvalIdFor(parts: {
 
 export interface Decision {
   readonly approved: boolean;
-  /** ARN from STS GetCallerIdentity of whoever answers. */
+  /** ARN of whoever answers, as AWS authenticated it (the approver endpoint's function URL request). */
   readonly approver: string;
   readonly reason?: string;
   readonly now: Date | string;

@@ -7,12 +7,13 @@
  */
 import { type ConfigEmulator, type ConfigEmulatorOptions, config } from './config/emulator.ts';
 import { DynamoDbEmulator, type DynamoDbEmulatorOptions } from './dynamodb/emulator.ts';
+import { type FunctionUrlEmulator, functionUrls } from './lambda/function-urls.ts';
 import {
   type OrganizationsEmulator,
   type OrganizationsEmulatorOptions,
   organizations,
 } from './organizations/emulator.ts';
-import { type LoadedScenario, loadScenarioFile } from './scenarios/index.ts';
+import { type LoadedScenario, loadScenarioFile, type Principal } from './scenarios/index.ts';
 import {
   type SecurityHubEmulator,
   type SecurityHubEmulatorOptions,
@@ -47,6 +48,11 @@ export interface SandboxOptions extends Omit<SandboxServerOptions, 'services'> {
   readonly stepFunctions?: Omit<StepFunctionsEmulatorOptions, 'clock'>;
   /** Services of your own, plugged into the same endpoint (see `ServiceEmulator`). */
   readonly services?: ReadonlyArray<ServiceEmulator | ServiceFactory>;
+  /**
+   * Access keys and the principals they stand for, beyond the scenario's `principals:` (the account is the
+   * ARN's): what STS GetCallerIdentity and function URLs report for a call signed with the key.
+   */
+  readonly principals?: readonly Principal[];
 }
 
 /** A running sandbox: the endpoint, the shared parts, and one typed handle per service. */
@@ -60,6 +66,8 @@ export interface Sandbox extends SandboxHandle {
   readonly dynamodb: DynamoDbEmulator;
   readonly organizations: OrganizationsEmulator;
   readonly stepFunctions: StepFunctionsEmulator;
+  /** Lambda function URLs (`AWS_IAM` auth) served by in-process handlers. */
+  readonly functionUrls: FunctionUrlEmulator;
 }
 
 /** Starts the whole sandbox; `stop()` releases the port and every service. */
@@ -77,10 +85,20 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       () => new DynamoDbEmulator(options.dynamodb),
       organizations({ organization: scenario?.organization, ...options.organizations }),
       stepFunctions(options.stepFunctions),
+      functionUrls(),
       ...(services ?? []),
     ],
   });
   const service = <T>(signingName: string) => handle.router.service(signingName) as T;
+  for (const principal of [...(scenario?.principals ?? []), ...(options.principals ?? [])]) {
+    const accountId = /::(\d{12}):/.exec(principal.arn)?.[1] ?? '';
+    handle.credentials.register(principal.accessKeyId, accountId, {
+      principalArn: principal.arn,
+      ...(principal.secretAccessKey === undefined ? {} : { secretAccessKey: principal.secretAccessKey }),
+    });
+  }
+  const urls = service<FunctionUrlEmulator>('lambda');
+  urls.setBaseUrl(handle.url);
   return {
     ...handle,
     scenario,
@@ -91,6 +109,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     dynamodb: service<DynamoDbEmulator>('dynamodb'),
     organizations: service<OrganizationsEmulator>('organizations'),
     stepFunctions: service<StepFunctionsEmulator>('states'),
+    functionUrls: urls,
   };
 }
 
@@ -107,6 +126,12 @@ export type { Ec2Emulator } from './ec2/emulator.ts';
 export { type Scenario, type ScenarioInput, ScenarioSchema } from './ec2/scenario-schema.ts';
 export type { Ec2Durations, RegionState } from './ec2/store.ts';
 export type { FaultInjector, FaultRuleInput } from './faults.ts';
+export {
+  FUNCTION_URL_PREFIX,
+  type FunctionUrlDefinition,
+  type FunctionUrlHandler,
+  type RegisteredFunctionUrl,
+} from './lambda/function-urls.ts';
 export type { ScenarioOrganizationInput } from './organizations/scenario.ts';
 export {
   BUILT_IN_SCENARIOS,
@@ -114,6 +139,8 @@ export {
   type DriftScenarioEvent,
   type LoadedScenario,
   loadScenarioFile,
+  type Principal,
+  PrincipalSchema,
   ScenarioError,
   type ScenarioEvent,
   ScenarioFileSchema,
@@ -139,6 +166,7 @@ export type { Throttle, ThrottleSettings } from './throttle.ts';
 export type {
   ConfigEmulator,
   DynamoDbEmulator,
+  FunctionUrlEmulator,
   OrganizationsEmulator,
   SecurityHubEmulator,
   SnsEmulator,

@@ -121,7 +121,7 @@ export class SandboxRouter {
     }
     const identity = credentials.lookup(scope.accessKeyId);
     if (identity === undefined) {
-      const failure = defaultAuthFailure(protocol);
+      const failure = emulator.authFailure ?? defaultAuthFailure(protocol);
       return refuse(emulator.authFailureCode ? { ...failure, code: emulator.authFailureCode } : failure, {
         action: inferAction(raw),
       });

@@ -87,6 +87,8 @@ export interface ServiceEmulator {
   readonly protocol?: SandboxProtocol;
   /** The code for an unknown access key; protocol default when absent (EC2 `AuthFailure`). */
   readonly authFailureCode?: string;
+  /** The whole answer to an unknown access key, when the service's differs from its protocol's default. */
+  readonly authFailure?: SandboxError;
   /** The code throttling answers with; `RequestLimitExceeded` for EC2, `ThrottlingException` otherwise. */
   readonly throttlingCode?: string;
   /** Name of the action a request asks for; the router's generic guess when absent. */

@@ -48,7 +48,26 @@ export type ScenarioEvent = z.infer<typeof ScenarioEventSchema>;
 export type CloudTrailScenarioEvent = z.infer<typeof CloudTrailEventSchema>;
 export type DriftScenarioEvent = z.infer<typeof DriftEventSchema>;
 
+/**
+ * Someone who calls the sandbox with their own access key: who the key stands for (an IAM user or an
+ * assumed-role session, of any account), for the services that act on the caller's identity (STS
+ * GetCallerIdentity, Lambda function URLs with AWS_IAM auth).
+ */
+export const PrincipalSchema = z.strictObject({
+  accessKeyId: z.string().regex(/^[A-Z0-9]{16,128}$/, 'an access key id: 16–128 of A–Z 0–9'),
+  secretAccessKey: z.string().min(1).optional(),
+  arn: z
+    .string()
+    .regex(
+      /^arn:aws[a-z-]*:(iam|sts)::\d{12}:(user|role|assumed-role|root)/,
+      'an IAM principal ARN (arn:aws:iam::<account>:user/… or arn:aws:sts::<account>:assumed-role/…)',
+    ),
+});
+export type Principal = z.infer<typeof PrincipalSchema>;
+
 export const ScenarioFileSchema = ScenarioSchema.extend({
+  /** Access keys and who they stand for (`PrincipalSchema`); absent: only the default key. */
+  principals: z.array(PrincipalSchema).default([]),
   /** The AWS Organization the accounts sit in (../organizations/scenario.ts); absent: none. */
   organization: ScenarioOrganizationSchema.optional(),
   events: z.array(ScenarioEventSchema).default([]),
@@ -63,6 +82,7 @@ export interface LoadedScenario {
   /** For the Organizations emulator; absent: no account is in an organisation. */
   readonly organization?: ScenarioOrganization;
   readonly events: readonly ScenarioEvent[];
+  readonly principals: readonly Principal[];
 }
 
 export function scenarioPath(nameOrPath: string): string {
@@ -95,7 +115,7 @@ export function parseScenarioFile(text: string, source: string): LoadedScenario 
         (parsed.error.issues.length > 1 ? ` (and ${parsed.error.issues.length - 1} more problems)` : ''),
     );
   }
-  const { events, generate, organization, ...estate } = parsed.data;
+  const { events, generate, organization, principals, ...estate } = parsed.data;
   const generated = generate ? generateEstate(generate) : [];
   return {
     name: source,
@@ -105,6 +125,7 @@ export function parseScenarioFile(text: string, source: string): LoadedScenario 
       : estate,
     ...(organization ? { organization } : {}),
     events,
+    principals,
   };
 }
 
