@@ -20,7 +20,7 @@
  */
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { allPermissions } from '../functions/adapters/actions/registry.ts';
+import { grantedPermissions } from '../functions/adapters/actions/registry.ts';
 import { DEFAULT_POLICY_FILE, HubStack } from './hub-stack.ts';
 import { DEFAULT_MEMBER_ROLE_NAME, MemberStack } from './member-stack.ts';
 
@@ -41,7 +41,7 @@ function booleanContext(name: string): boolean | undefined {
 
 const env = { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION };
 const memberRoleName = context('memberRoleName') ?? DEFAULT_MEMBER_ROLE_NAME;
-const remediationPermissions = allPermissions();
+const remediationPermissions = grantedPermissions();
 const dryRun = booleanContext('dryRun');
 const schedule = context('schedule');
 const hubAccountId = context('hubAccountId');
@@ -78,6 +78,10 @@ if (memberRoleName !== '') {
     ...(hubAccountId ? { hubAccountId } : {}),
     ...(hubRegion ? { hubRegion } : {}),
     ...(memberExternalId ? { externalId: memberExternalId } : {}),
+    ...(organizationId ? { organizationId } : {}),
+    ...(context('flowLogDeliveryRoleArn')
+      ? { flowLogDeliveryRoleArn: context('flowLogDeliveryRoleArn') }
+      : {}),
   });
 }
 

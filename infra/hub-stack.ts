@@ -38,7 +38,7 @@ export interface HubStackProps extends StackProps {
   readonly memberRoleName?: string;
   /**
    * Sent as `ExternalId` whenever the functions assume the member role: give the member stacks the same
-   * `externalId`. Needs `memberRoleName`. @default - none sent
+   * `externalId`. Needs `memberRoleName`. @default - `vecguard-<hub account id>`, the member stack's default
    */
   readonly memberExternalId?: string;
   /**
@@ -48,7 +48,9 @@ export interface HubStackProps extends StackProps {
   readonly memberAccountIds?: readonly string[];
   /**
    * An AWS Organization (`o-…`) all of whose accounts may put events on the hub's default event bus
-   * (`aws:PrincipalOrgID`). With neither this nor `memberAccountIds`, the bus admits no other account.
+   * (`aws:PrincipalOrgID`), and whose accounts' member roles the functions may assume (`aws:ResourceOrgID`;
+   * without it, only the hub's account and `memberAccountIds`). With neither this nor `memberAccountIds`,
+   * the bus admits no other account.
    * @default - none
    */
   readonly organizationId?: string;
@@ -101,6 +103,11 @@ export class HubStack extends Stack {
       topic: this.topic.topic,
       remediationPermissions: props.remediationPermissions,
       ...(props.memberExternalId === undefined ? {} : { memberExternalId: props.memberExternalId }),
+      ...(props.memberAccountIds === undefined ? {} : { memberAccountIds: props.memberAccountIds }),
+      ...(props.organizationId === undefined ? {} : { organizationId: props.organizationId }),
+      ...(policy.flowLogs?.deliverLogsPermissionArn === undefined
+        ? {}
+        : { flowLogDeliveryRoleArn: policy.flowLogs.deliverLogsPermissionArn }),
       applyWorkersPerScope: mapConcurrency(asl, 'Groups') ?? 1,
       ...(props.applyConcurrency === undefined ? {} : { applyConcurrency: props.applyConcurrency }),
     });

@@ -25,7 +25,10 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { EventForwarder } from './constructs/event-forwarder.ts';
 import {
+  acknowledgeRemediationArns,
   checkExternalId,
+  checkOrganizationId,
+  defaultExternalId,
   ec2ReadStatement,
   HUB_ROLE_PATH,
   remediationStatements,
@@ -46,10 +49,21 @@ export interface MemberStackProps extends StackProps {
    */
   readonly hubRegion?: string;
   /**
-   * Required in `sts:ExternalId` when set. Give the hub the same value (`memberExternalId`), which its
-   * functions send on every AssumeRole (`VECGUARD_MEMBER_EXTERNAL_ID`). @default - none
+   * Required in `sts:ExternalId`, always. Give the hub the same value (`memberExternalId`), which its
+   * functions send on every AssumeRole (`VECGUARD_MEMBER_EXTERNAL_ID`).
+   * @default - `vecguard-<hubAccountId>`, what the hub sends when it is given none
    */
   readonly externalId?: string;
+  /**
+   * The hub's AWS Organization (`o-…`): the role also requires `aws:PrincipalOrgID` to equal it.
+   * @default - no organisation condition
+   */
+  readonly organizationId?: string;
+  /**
+   * The flow-log delivery role create-flow-log passes (the policy's `flowLogs.deliverLogsPermissionArn`):
+   * `iam:PassRole` on exactly this ARN, to VPC Flow Logs only. @default - no iam:PassRole
+   */
+  readonly flowLogDeliveryRoleArn?: string;
   /** The registry's `allPermissions()` (functions/adapters/actions/registry.ts). */
   readonly remediationPermissions: readonly string[];
 }
@@ -84,6 +98,7 @@ export class MemberStack extends Stack {
       );
     }
     if (props.externalId !== undefined) checkExternalId('externalId', props.externalId);
+    if (props.organizationId !== undefined) checkOrganizationId('organizationId', props.organizationId);
     const hubAccount = props.hubAccountId ?? this.account;
 
     this.role = new iam.Role(this, 'Role', {
@@ -91,12 +106,19 @@ export class MemberStack extends Stack {
       description: 'Assumed by vecguard (hub account) to audit and enforce VPC Encryption Controls here',
       assumedBy: new iam.AccountPrincipal(hubAccount).withConditions({
         ArnLike: { 'aws:PrincipalArn': `arn:${this.partition}:iam::${hubAccount}:role${HUB_ROLE_PATH}*` },
-        ...(props.externalId === undefined ? {} : { StringEquals: { 'sts:ExternalId': props.externalId } }),
+        StringEquals: {
+          'sts:ExternalId': props.externalId ?? defaultExternalId(hubAccount),
+          ...(props.organizationId === undefined ? {} : { 'aws:PrincipalOrgID': props.organizationId }),
+        },
       }),
     });
     for (const statement of [
       ec2ReadStatement(),
-      ...remediationStatements(this, props.remediationPermissions),
+      ...remediationStatements(this, props.remediationPermissions, {
+        ...(props.flowLogDeliveryRoleArn === undefined
+          ? {}
+          : { flowLogDeliveryRoleArn: props.flowLogDeliveryRoleArn }),
+      }),
       ...securityHubStatements(this),
     ]) {
       this.role.addToPrincipalPolicy(statement);
@@ -104,12 +126,9 @@ export class MemberStack extends Stack {
     const ack = (id: string, reason: string) => Validations.of(this.role).acknowledge({ id, reason });
     ack(
       'AwsSolutions-IAM5[Resource::*]',
-      "EC2 Describe*/Get* and CloudWatch Logs' log-delivery actions take no resource, and the VPCs, controls and instances acted on are found at run time; the actions are listed one by one (the remediation registry's).",
+      "Only EC2 Describe*/Get* and CloudWatch Logs' log-delivery actions, which take no resource; every mutating action is on this account's ARNs.",
     );
-    ack(
-      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:role/*]',
-      'iam:PassRole for the flow-log delivery role the policy names, only to vpc-flow-logs.amazonaws.com (iam:PassedToService).',
-    );
+    acknowledgeRemediationArns(this.role);
     ack(
       'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:securityhub:*:<AWS::AccountId>:product/<AWS::AccountId>/default]',
       "Findings are imported in the scope's Region, any Region the policy targets, only into this account's own product.",

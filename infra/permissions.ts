@@ -4,7 +4,7 @@
  * (`allPermissions()` in functions/adapters/actions/registry.ts), handed in by the app, so a new action unit
  * is granted by declaring its permissions, nowhere else.
  */
-import { Aws, type Stack } from 'aws-cdk-lib';
+import { Aws, type Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 
 /**
@@ -76,26 +76,82 @@ export function checkRemediationPermissions(permissions: readonly string[]): voi
 }
 
 /**
- * The statements that grant the registry's permissions in the account of `scope`:
- * - `iam:PassRole` only for roles passed to VPC Flow Logs (create-flow-log's CloudWatch Logs delivery role);
- * - everything else on `*`: EC2's Describe* and CloudWatch Logs' log-delivery actions take no resource, and
- *   the VPCs, controls and instances acted on are found at run time anywhere in the scope.
+ * The resource types each mutating action of the registry acts on (the Service Authorization Reference for
+ * Amazon EC2, docs/design.md §2): granted on this account's ARNs of those types, never on `*`. An EC2 action
+ * that is neither here nor a read (`Describe*`/`Get*`) fails synth: declare its resources first.
  */
-export function remediationStatements(scope: Stack, permissions: readonly string[]): iam.PolicyStatement[] {
+export const EC2_ACTION_RESOURCES: Readonly<Record<string, readonly string[]>> = {
+  'ec2:CreateVpcEncryptionControl': ['vpc', 'vpc-encryption-control'],
+  'ec2:ModifyVpcEncryptionControl': ['vpc-encryption-control'],
+  'ec2:DeleteVpcEncryptionControl': ['vpc-encryption-control'],
+  'ec2:StopInstances': ['instance'],
+  'ec2:StartInstances': ['instance'],
+  'ec2:ModifyInstanceAttribute': ['instance'],
+  'ec2:ModifyTransitGateway': ['transit-gateway'],
+  'ec2:CreateFlowLogs': ['vpc', 'vpc-flow-log'],
+  'ec2:DeleteFlowLogs': ['vpc-flow-log'],
+};
+
+/** Actions that take no resource (Service Authorization Reference: no resource type), granted on `*`. */
+const RESOURCELESS = /^(ec2:(Describe|Get)[A-Za-z]+|logs:(Create|Delete)LogDelivery)$/;
+
+export interface RemediationOptions {
+  /**
+   * The one role create-flow-log passes to VPC Flow Logs (the policy's `flowLogs.deliverLogsPermissionArn`).
+   * @default - none: `iam:PassRole` is not granted (S3 delivery passes no role)
+   */
+  readonly flowLogDeliveryRoleArn?: string;
+}
+
+/**
+ * The statements that grant the registry's permissions in the account of `scope`:
+ * - reads (EC2's Describe and Get actions) and CloudWatch Logs' log delivery on `*`: they take no resource;
+ * - each mutating EC2 action on this account's ARNs of the resource types it acts on (any Region: a scope
+ *   names its Region at run time), never on `*`;
+ * - `iam:PassRole` only for the flow-log delivery role, and only to VPC Flow Logs (`iam:PassedToService`).
+ */
+export function remediationStatements(
+  scope: Stack,
+  permissions: readonly string[],
+  options: RemediationOptions = {},
+): iam.PolicyStatement[] {
   checkRemediationPermissions(permissions);
   const unique = [...new Set(permissions)].sort();
-  const passRole = unique.filter((p) => p === 'iam:PassRole');
-  const rest = unique.filter((p) => p !== 'iam:PassRole');
-  const statements: iam.PolicyStatement[] = [];
-  if (rest.length > 0) {
-    statements.push(new iam.PolicyStatement({ sid: 'Remediation', actions: rest, resources: ['*'] }));
+  const reads = unique.filter((p) => RESOURCELESS.test(p));
+  const mutating = unique.filter((p) => p !== 'iam:PassRole' && !RESOURCELESS.test(p));
+  const undeclared = mutating.filter((p) => EC2_ACTION_RESOURCES[p] === undefined);
+  if (undeclared.length > 0) {
+    throw new Error(
+      `no resource types known for ${undeclared.join(', ')}: add them to EC2_ACTION_RESOURCES in infra/permissions.ts (from the Service Authorization Reference) so they are not granted on *`,
+    );
   }
-  if (passRole.length > 0) {
+  const statements: iam.PolicyStatement[] = [];
+  if (reads.length > 0) {
+    statements.push(new iam.PolicyStatement({ sid: 'RemediationReads', actions: reads, resources: ['*'] }));
+  }
+  const arn = (type: string) =>
+    scope.formatArn({ service: 'ec2', region: '*', resource: type, resourceName: '*' });
+  const byResources = new Map<string, string[]>();
+  for (const action of mutating) {
+    const key = (EC2_ACTION_RESOURCES[action] ?? []).join(',');
+    byResources.set(key, [...(byResources.get(key) ?? []), action]);
+  }
+  for (const [key, actions] of byResources) {
+    const types = key.split(',');
+    statements.push(
+      new iam.PolicyStatement({
+        sid: `Remediation${types.map((t) => t.replace(/(^|-)([a-z])/g, (_m, _d, c: string) => c.toUpperCase())).join('')}`,
+        actions,
+        resources: types.map(arn),
+      }),
+    );
+  }
+  if (unique.includes('iam:PassRole') && options.flowLogDeliveryRoleArn !== undefined) {
     statements.push(
       new iam.PolicyStatement({
         sid: 'PassFlowLogDeliveryRole',
-        actions: passRole,
-        resources: [scope.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: '*' })],
+        actions: ['iam:PassRole'],
+        resources: [options.flowLogDeliveryRoleArn],
         conditions: { StringEquals: { 'iam:PassedToService': FLOW_LOGS_SERVICE } },
       }),
     );
@@ -149,7 +205,160 @@ export function checkExternalId(setting: string, externalId: string): void {
   }
 }
 
-/** The ARN pattern of the member role in any account. */
-export function memberRoleArnPattern(roleName: string): string {
-  return `arn:${Aws.PARTITION}:iam::*:role/${roleName}`;
+/**
+ * `sts:AssumeRole` on the member role: in the organisation `organizationId` (`aws:ResourceOrgID`: the role's
+ * account must belong to it), else exactly in `accounts` (the hub's own and the configured member accounts).
+ * Never on any account without a condition.
+ */
+export function assumeMemberRoleStatement(
+  roleName: string,
+  where: { readonly accounts: readonly string[]; readonly organizationId?: string },
+): iam.PolicyStatement {
+  if (where.organizationId !== undefined) {
+    return new iam.PolicyStatement({
+      sid: 'AssumeMemberRole',
+      actions: ['sts:AssumeRole'],
+      resources: [`arn:${Aws.PARTITION}:iam::*:role/${roleName}`],
+      conditions: { StringEquals: { 'aws:ResourceOrgID': where.organizationId } },
+    });
+  }
+  return new iam.PolicyStatement({
+    sid: 'AssumeMemberRole',
+    actions: ['sts:AssumeRole'],
+    resources: [...new Set(where.accounts)].map((a) => `arn:${Aws.PARTITION}:iam::${a}:role/${roleName}`),
+  });
+}
+
+/**
+ * The external id the member role requires and the hub sends when none is configured: `vecguard-<hub account
+ * id>`, which both stacks know without sharing a secret (the hub's account is the member stack's
+ * `hubAccountId`). It stops another party's deployment of vecguard (a confused deputy) from being pointed at
+ * this role; set `memberExternalId` (both stacks) to use your own.
+ */
+export function defaultExternalId(hubAccount: string): string {
+  return `vecguard-${hubAccount}`;
+}
+
+const ORG_ID = /^o-[a-z0-9]{10,32}$/;
+
+/** Throws, naming the setting, when `organizationId` is not an AWS Organizations id. */
+export function checkOrganizationId(setting: string, organizationId: string): void {
+  if (!ORG_ID.test(organizationId)) {
+    throw new Error(
+      `${setting} "${organizationId}" is not an AWS Organizations id (o- and 10–32 of a–z 0–9)`,
+    );
+  }
+}
+
+/** The partition-key prefixes of the state table (functions/adapters/store/table.ts `keys`, docs/loop.md). */
+export const KEY_PREFIXES = {
+  /** Blob chunks, run counters (`RUN#<runId>#…`). */
+  run: 'RUN#',
+  history: 'HISTORY#',
+  approval: 'APPROVAL#',
+  audit: 'AUDIT#',
+  /** Per-scope leases (`SCOPE#<account>#<region>`). */
+  scope: 'SCOPE#',
+  /** Per-sweep counters (`SWEEP#<sweepId>`). */
+  sweep: 'SWEEP#',
+} as const;
+
+export type KeyPrefix = (typeof KEY_PREFIXES)[keyof typeof KEY_PREFIXES];
+
+/** What one role may do in the state table, by partition-key prefix. */
+export interface TableAccess {
+  /** GetItem, Query, BatchGetItem on items of these prefixes. */
+  readonly read?: readonly KeyPrefix[];
+  /** PutItem, UpdateItem, DeleteItem, BatchWriteItem on items of these prefixes (never `AUDIT#`). */
+  readonly write?: readonly KeyPrefix[];
+  /** PutItem only on `AUDIT#` items: appends to the audit log (the code always puts with attribute_not_exists). */
+  readonly appendsAudit?: true;
+  /** Scan (names no key, so no `dynamodb:LeadingKeys`): reads the whole table. Only approval listings need it. */
+  readonly scan?: true;
+}
+
+const READ_ITEM_ACTIONS = ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query'];
+const WRITE_ITEM_ACTIONS = [
+  'dynamodb:BatchWriteItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+];
+
+/**
+ * The statements of `access` on `tableArn`: every item action bound by `dynamodb:LeadingKeys` to the
+ * prefixes it needs (and the key required present, `Null`), and an explicit Deny of changing or deleting an
+ * audit entry (UpdateItem, DeleteItem, BatchWriteItem on `AUDIT#…`; PutItem too unless the role appends), so
+ * the audit log is append-only by IAM whatever else a role is given.
+ */
+export function tableStatements(tableArn: string, access: TableAccess): iam.PolicyStatement[] {
+  if (access.write?.includes(KEY_PREFIXES.audit)) {
+    throw new Error('no role may write AUDIT# items: give it appendsAudit (PutItem only) instead');
+  }
+  const bound = (prefixes: readonly string[]) => ({
+    'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...new Set(prefixes)].sort().map((p) => `${p}*`) },
+    Null: { 'dynamodb:LeadingKeys': 'false' },
+  });
+  const statements: iam.PolicyStatement[] = [];
+  if ((access.read?.length ?? 0) > 0) {
+    statements.push(
+      new iam.PolicyStatement({
+        sid: 'TableRead',
+        actions: READ_ITEM_ACTIONS,
+        resources: [tableArn],
+        conditions: bound(access.read ?? []),
+      }),
+    );
+  }
+  if ((access.write?.length ?? 0) > 0) {
+    statements.push(
+      new iam.PolicyStatement({
+        sid: 'TableWrite',
+        actions: WRITE_ITEM_ACTIONS,
+        resources: [tableArn],
+        conditions: bound(access.write ?? []),
+      }),
+    );
+  }
+  if (access.appendsAudit) {
+    statements.push(
+      new iam.PolicyStatement({
+        sid: 'AuditAppend',
+        actions: ['dynamodb:PutItem'],
+        resources: [tableArn],
+        conditions: bound([KEY_PREFIXES.audit]),
+      }),
+    );
+  }
+  if (access.scan) {
+    statements.push(
+      new iam.PolicyStatement({ sid: 'TableScan', actions: ['dynamodb:Scan'], resources: [tableArn] }),
+    );
+  }
+  statements.push(
+    new iam.PolicyStatement({
+      sid: 'AuditAppendOnly',
+      effect: iam.Effect.DENY,
+      actions: [
+        'dynamodb:BatchWriteItem',
+        'dynamodb:DeleteItem',
+        'dynamodb:UpdateItem',
+        ...(access.appendsAudit ? [] : ['dynamodb:PutItem']),
+      ],
+      resources: [tableArn],
+      conditions: { 'ForAnyValue:StringLike': { 'dynamodb:LeadingKeys': [`${KEY_PREFIXES.audit}*`] } },
+    }),
+  );
+  return statements;
+}
+
+/** The cdk-nag acknowledgements of `remediationStatements`' account-scoped ARNs (any Region, any id). */
+export function acknowledgeRemediationArns(role: iam.IRole): void {
+  const types = [...new Set(Object.values(EC2_ACTION_RESOURCES).flat())].sort();
+  for (const type of types) {
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:*:<AWS::AccountId>:${type}/*]`,
+      reason: `Mutating EC2 actions on this account's ${type} resources only: which ones is decided at run time by the audit, in the Region the scope names.`,
+    });
+  }
 }

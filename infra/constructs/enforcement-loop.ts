@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { ArnFormat, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -73,8 +73,26 @@ export class EnforcementLoop extends Construct {
       retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    const stateMachineName = props.stateMachineName ?? 'vecguard-enforcement-loop';
+    const stack = Stack.of(this);
+    // Trusted by Step Functions only for this state machine (confused deputy: aws:SourceArn, aws:SourceAccount).
+    // The ARN is formatted from the known name: the state machine's own ARN attribute would need the role first.
+    const role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('states.amazonaws.com').withConditions({
+        StringEquals: { 'aws:SourceAccount': stack.account },
+        ArnEquals: {
+          'aws:SourceArn': stack.formatArn({
+            service: 'states',
+            resource: 'stateMachine',
+            resourceName: stateMachineName,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        },
+      }),
+    });
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
-      stateMachineName: props.stateMachineName ?? 'vecguard-enforcement-loop',
+      stateMachineName,
+      role,
       stateMachineType: sfn.StateMachineType.STANDARD,
       definitionBody: sfn.DefinitionBody.fromFile(file),
       definitionSubstitutions: Object.fromEntries(

@@ -23,7 +23,7 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { CONFIG_RESOURCE_TYPES, TRANSIT_GATEWAY_PREFIX } from '../../functions/domain/triggers.ts';
 import { cloudTrailEventPattern, configEventPattern } from '../event-patterns.ts';
-import { ORGANIZATIONS_READ_ACTIONS } from '../permissions.ts';
+import { KEY_PREFIXES, ORGANIZATIONS_READ_ACTIONS, tableStatements } from '../permissions.ts';
 import { deadLetterQueue } from './dead-letter-queue.ts';
 import { VecguardFunction } from './vecguard-function.ts';
 
@@ -110,6 +110,13 @@ export class EventTriggers extends Construct {
       onFailure: new destinations.SqsDestination(this.deadLetterQueue),
     });
     props.stateMachine.grantStartExecution(onEvent);
+    // The per-scope lease (SCOPE#<account>#<region>) that coalesces event storms; nothing else of the table.
+    for (const statement of tableStatements(props.table.tableArn, {
+      read: [KEY_PREFIXES.scope],
+      write: [KEY_PREFIXES.scope],
+    })) {
+      onEvent.addToRolePolicy(statement);
+    }
     if (props.readsOrganization) {
       onEvent.addToRolePolicy(
         new iam.PolicyStatement({ actions: [...ORGANIZATIONS_READ_ACTIONS], resources: ['*'] }),

@@ -19,18 +19,23 @@
  */
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import {
+  acknowledgeRemediationArns,
+  assumeMemberRoleStatement,
   checkExternalId,
   checkRemediationPermissions,
+  defaultExternalId,
   ec2ReadStatement,
-  memberRoleArnPattern,
+  KEY_PREFIXES as K,
   remediationStatements,
   securityHubStatements,
+  type TableAccess,
+  tableStatements,
 } from '../permissions.ts';
 import { VecguardFunction } from './vecguard-function.ts';
 
@@ -39,7 +44,8 @@ interface LoopFunctionSpec {
   readonly module: string;
   readonly timeout: Duration;
   readonly memorySize: number;
-  readonly table?: 'read' | 'readWrite';
+  /** Its state table access, by key prefix (infra/permissions.ts `tableStatements`). */
+  readonly table?: TableAccess;
   readonly publishes?: true;
   readonly ec2?: 'read' | 'remediate';
   readonly securityHub?: true;
@@ -57,28 +63,40 @@ export const LOOP_FUNCTION_SPECS = {
     module: 'inventory',
     timeout: Duration.minutes(10),
     memorySize: 1024,
-    table: 'readWrite',
+    table: { read: [K.run, K.audit], write: [K.run] },
     ec2: 'read',
     inScope: true,
   },
-  Audit: { module: 'audit', timeout: Duration.minutes(2), memorySize: 1024, table: 'readWrite' },
+  Audit: {
+    module: 'audit',
+    timeout: Duration.minutes(2),
+    memorySize: 1024,
+    table: { read: [K.run, K.history], write: [K.run, K.history] },
+  },
   // BatchImportFindings takes 100 findings a call at about 10 TPS.
   PublishFindings: {
     module: 'publish-findings',
     timeout: Duration.minutes(5),
     memorySize: 512,
-    table: 'read',
+    table: { read: [K.run] },
     securityHub: true,
     inScope: true,
   },
-  Plan: { module: 'plan', timeout: Duration.minutes(2), memorySize: 1024, table: 'readWrite' },
-  LoadPage: { module: 'load-page', timeout: Duration.seconds(30), memorySize: 256, table: 'read' },
+  // listForRun scans the approvals (no index on them).
+  Plan: {
+    module: 'plan',
+    timeout: Duration.minutes(2),
+    memorySize: 1024,
+    table: { read: [K.run, K.approval], write: [K.run], scan: true },
+  },
+  LoadPage: { module: 'load-page', timeout: Duration.seconds(30), memorySize: 256, table: { read: [K.run] } },
   // Long enough to stop an instance, change its type and start it again (move-instance polls both ways).
   Apply: {
     module: 'apply',
     timeout: Duration.minutes(10),
     memorySize: 512,
-    table: 'readWrite',
+    // Run and sweep counters (the caps), the approval it applies under, the audit log it appends to.
+    table: { read: [K.run, K.sweep, K.approval, K.audit], write: [K.run, K.sweep], appendsAudit: true },
     ec2: 'remediate',
     inScope: true,
   },
@@ -86,19 +104,21 @@ export const LOOP_FUNCTION_SPECS = {
     module: 'request-approval',
     timeout: Duration.minutes(1),
     memorySize: 256,
-    table: 'readWrite',
+    table: { read: [K.run, K.approval], write: [K.approval] },
     publishes: true,
   },
   RecordRejection: {
     module: 'record-rejection',
     timeout: Duration.minutes(1),
     memorySize: 256,
-    table: 'readWrite',
+    table: { read: [K.approval], write: [K.approval] },
   },
   PollTransitions: {
     module: 'poll-transitions',
     timeout: Duration.minutes(2),
     memorySize: 512,
+    // Reconciles open intents: reads the audit log and appends outcomes.
+    table: { read: [K.run, K.audit], appendsAudit: true },
     ec2: 'read',
     inScope: true,
   },
@@ -108,10 +128,27 @@ export const LOOP_FUNCTION_SPECS = {
     // Reads every iteration's audit and plan: at 5,000 VPCs several MB each.
     timeout: Duration.minutes(5),
     memorySize: 1024,
-    table: 'readWrite',
+    // Closes the run's unanswered approvals (a Scan), releases the scope's lease, closes open intents.
+    table: {
+      read: [K.run, K.approval, K.audit, K.scope],
+      write: [K.run, K.approval, K.scope],
+      appendsAudit: true,
+      scan: true,
+    },
     publishes: true,
   },
-  FailureReport: { module: 'failure-report', timeout: Duration.minutes(1), memorySize: 256, publishes: true },
+  FailureReport: {
+    module: 'failure-report',
+    timeout: Duration.minutes(1),
+    memorySize: 256,
+    table: {
+      read: [K.run, K.approval, K.audit, K.scope],
+      write: [K.approval, K.scope],
+      appendsAudit: true,
+      scan: true,
+    },
+    publishes: true,
+  },
 } as const satisfies Record<string, LoopFunctionSpec>;
 
 export type LoopFunctionId = keyof typeof LOOP_FUNCTION_SPECS;
@@ -134,6 +171,18 @@ export interface LoopFunctionsProps {
    * `memberRoleName`. @default - none sent
    */
   readonly memberExternalId?: string;
+  /**
+   * The accounts whose member role the functions may assume (besides the hub's own), when no
+   * `organizationId` is given. @default - the hub's account only
+   */
+  readonly memberAccountIds?: readonly string[];
+  /**
+   * The AWS Organization (`o-…`) whose accounts' member roles the functions may assume (`aws:ResourceOrgID`).
+   * @default - only the hub's account and `memberAccountIds`
+   */
+  readonly organizationId?: string;
+  /** The flow-log delivery role create-flow-log passes (the policy's). @default - no iam:PassRole */
+  readonly flowLogDeliveryRoleArn?: string;
   /** Overrides the policy's `dryRun` in every function. @default - the policy decides */
   readonly dryRun?: boolean;
   /**
@@ -192,28 +241,32 @@ export class LoopFunctions extends Construct {
         environment: {
           ...environment,
           ...(isApply ? { VECGUARD_EC2_RATE_SHARE: String(1 / workers) } : {}),
-          ...(spec.inScope && props.memberExternalId !== undefined
-            ? { VECGUARD_MEMBER_EXTERNAL_ID: props.memberExternalId }
+          ...(spec.inScope && props.memberRoleName !== undefined
+            ? { VECGUARD_MEMBER_EXTERNAL_ID: props.memberExternalId ?? defaultExternalId(stack.account) }
             : {}),
         },
         ...(isApply ? { reservedConcurrentExecutions: applyConcurrency } : {}),
         ...(props.logRetention === undefined ? {} : { logRetention: props.logRetention }),
       });
       const grantee = fn.function;
-      if (spec.table === 'read') props.table.grantReadData(grantee);
-      if (spec.table === 'readWrite') props.table.grantReadWriteData(grantee);
       if (spec.publishes) props.topic.grantPublish(grantee);
       const statements: iam.PolicyStatement[] = [];
+      if (spec.table !== undefined) statements.push(...tableStatements(props.table.tableArn, spec.table));
       if (spec.ec2 === 'read') statements.push(ec2ReadStatement());
       if (spec.ec2 === 'remediate')
-        statements.push(...remediationStatements(stack, props.remediationPermissions));
+        statements.push(
+          ...remediationStatements(stack, props.remediationPermissions, {
+            ...(props.flowLogDeliveryRoleArn === undefined
+              ? {}
+              : { flowLogDeliveryRoleArn: props.flowLogDeliveryRoleArn }),
+          }),
+        );
       if (spec.securityHub) statements.push(...securityHubStatements(stack));
       if (spec.inScope && props.memberRoleName !== undefined) {
         statements.push(
-          new iam.PolicyStatement({
-            sid: 'AssumeMemberRole',
-            actions: ['sts:AssumeRole'],
-            resources: [memberRoleArnPattern(props.memberRoleName)],
+          assumeMemberRoleStatement(props.memberRoleName, {
+            accounts: [stack.account, ...(props.memberAccountIds ?? [])],
+            ...(props.organizationId === undefined ? {} : { organizationId: props.organizationId }),
           }),
         );
       }
@@ -239,10 +292,11 @@ function acknowledgeScopedWildcards(role: iam.IRole, spec: LoopFunctionSpec, mem
       "EC2 Describe*/Get* take no resource, and the VPCs, controls and instances acted on are found at run time in the scope; the actions are listed one by one (Apply's are exactly the remediation registry's).",
     );
   }
-  if (spec.ec2 === 'remediate') {
+  if (spec.ec2 === 'remediate') acknowledgeRemediationArns(role);
+  if (spec.table !== undefined) {
     ack(
-      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:role/*]',
-      "iam:PassRole for the flow-log delivery role the policy names, only to vpc-flow-logs.amazonaws.com (iam:PassedToService): the role is the policy's choice, not known at deploy time.",
+      'AwsSolutions-IAM5[Resource::*]',
+      'Not a resource wildcard here beyond EC2 reads: the state table grants carry dynamodb:LeadingKeys prefix patterns (RUN#*, AUDIT#*…), which bind each role to the items it needs.',
     );
   }
   if (spec.securityHub) {
@@ -258,7 +312,7 @@ function acknowledgeScopedWildcards(role: iam.IRole, spec: LoopFunctionSpec, mem
   if (spec.inScope && memberRoleName !== undefined) {
     ack(
       `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::*:role/${memberRoleName}]`,
-      'The member role has this one name in every account the policy targets; accounts are chosen by the policy at run time, and the member role trusts only the hub roles.',
+      'Only with an organisation id: the member role in any account of that organisation (aws:ResourceOrgID), one name everywhere; without one, the configured accounts are listed one by one.',
     );
   }
   if (spec.publishes) {

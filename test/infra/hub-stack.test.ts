@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { allPermissions } from '../../functions/adapters/actions/registry.ts';
+import { grantedPermissions } from '../../functions/adapters/actions/registry.ts';
 import { CLOUDTRAIL_CALLS } from '../../functions/domain/triggers.ts';
 import { ASL_FILE, placeholdersOf } from '../../infra/constructs/enforcement-loop.ts';
 import { CONFIG_RESOURCE_TYPES } from '../../infra/constructs/event-triggers.ts';
@@ -26,7 +26,7 @@ const HANDLER_MODULES = [...Object.values(LOOP_FUNCTIONS), 'on-event', 'approver
 function synth(props: Partial<HubStackProps> = {}): Template {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new HubStack(app, 'Hub', {
-    remediationPermissions: allPermissions(),
+    remediationPermissions: grantedPermissions(),
     memberRoleName: 'vecguard-member',
     ...props,
   });
@@ -78,7 +78,13 @@ function environmentOf(module: string): Record<string, unknown> {
   return (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
 }
 
-const actionsOfRole = (roleId: string) => new Set(statementsOf(roleId).flatMap(actionsOf));
+/** What a role is allowed (its Deny statements left out). */
+const actionsOfRole = (roleId: string) =>
+  new Set(
+    statementsOf(roleId)
+      .filter((s) => s.Effect === 'Allow')
+      .flatMap(actionsOf),
+  );
 const ec2ActionsOf = (module: string) =>
   [...actionsOfRole(roleOf(module))].filter((a) => a.startsWith('ec2:')).sort();
 
@@ -220,19 +226,15 @@ describe('state machine', () => {
 
 describe('least privilege', () => {
   it("Apply's EC2 actions are exactly the remediation registry's, none a wildcard", () => {
-    const registry = allPermissions();
+    const registry = grantedPermissions().filter((a) => a !== 'iam:PassRole');
     const actions = actionsOfRole(roleOf('apply'));
     expect(ec2ActionsOf('apply')).toEqual(registry.filter((a) => a.startsWith('ec2:')).sort());
     for (const a of registry) expect(actions.has(a), a).toBe(true);
     expect([...actions].filter((a) => a.includes('*'))).toEqual([]);
   });
 
-  it('Apply passes roles only to VPC Flow Logs', () => {
-    const passRole = statementsOf(roleOf('apply')).filter((s) => actionsOf(s).includes('iam:PassRole'));
-    expect(passRole).toHaveLength(1);
-    expect(passRole[0]?.Condition).toEqual({
-      StringEquals: { 'iam:PassedToService': 'vpc-flow-logs.amazonaws.com' },
-    });
+  it('Apply passes no role when the policy names no flow-log delivery role', () => {
+    expect(actionsOfRole(roleOf('apply')).has('iam:PassRole')).toBe(false);
   });
 
   it.each(['inventory', 'poll-transitions'])('%s reads EC2 and changes nothing there', (module) => {
@@ -265,12 +267,18 @@ describe('least privilege', () => {
     }
   });
 
-  it('only on-event starts executions, and it cannot touch the table', () => {
+  it('only on-event starts executions, and it may touch only the scope leases of the table', () => {
     for (const module of HANDLER_MODULES) {
       const actions = actionsOfRole(roleOf(module));
       expect(actions.has('states:StartExecution'), module).toBe(module === 'on-event');
     }
-    expect([...actionsOfRole(roleOf('on-event'))].filter((a) => a.startsWith('dynamodb:'))).toEqual([]);
+    const table = statementsOf(roleOf('on-event')).filter(
+      (s) => s.Effect === 'Allow' && actionsOf(s).some((a) => a.startsWith('dynamodb:')),
+    );
+    expect(table.length).toBeGreaterThan(0);
+    for (const s of table) {
+      expect(s.Condition?.['ForAllValues:StringLike']).toEqual({ 'dynamodb:LeadingKeys': ['SCOPE#*'] });
+    }
   });
 
   it('no function may read AWS Organizations when the policy targets no OU', () => {
@@ -310,7 +318,14 @@ describe('least privilege', () => {
       expect(
         assume.map((s) => s.Resource),
         module,
-      ).toEqual([{ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::*:role/vecguard-member']] }]);
+      ).toEqual([
+        {
+          'Fn::Join': [
+            '',
+            ['arn:', { Ref: 'AWS::Partition' }, ':iam::', { Ref: 'AWS::AccountId' }, ':role/vecguard-member'],
+          ],
+        },
+      ]);
     }
     for (const module of ['audit', 'plan', 'load-page', 'report', 'on-event']) {
       expect(actionsOfRole(roleOf(module)).has('sts:AssumeRole'), module).toBe(false);
@@ -561,7 +576,10 @@ describe('member accounts', () => {
       (fn) => fn.Properties.Environment.Variables.VECGUARD_MEMBER_EXTERNAL_ID === undefined,
     );
     expect(withoutId).toHaveLength(fns.length - withId.length);
-    expect(environmentOf('inventory').VECGUARD_MEMBER_EXTERNAL_ID).toBeUndefined();
+    // Without one configured, the default the member stack requires too: vecguard-<hub account id>.
+    expect(environmentOf('inventory').VECGUARD_MEMBER_EXTERNAL_ID).toEqual({
+      'Fn::Join': ['', ['vecguard-', { Ref: 'AWS::AccountId' }]],
+    });
   });
 
   it('refuses member accounts, an organization or an external id AWS would not take, saying what to give', () => {

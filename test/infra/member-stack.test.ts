@@ -1,7 +1,7 @@
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { allPermissions } from '../../functions/adapters/actions/registry.ts';
+import { grantedPermissions } from '../../functions/adapters/actions/registry.ts';
 import { HubStack } from '../../infra/hub-stack.ts';
 import { MemberStack, type MemberStackProps } from '../../infra/member-stack.ts';
 import { EC2_READ_ACTIONS } from '../../infra/permissions.ts';
@@ -20,7 +20,7 @@ function synth(props: Partial<MemberStackProps> = {}): Template {
   const app = new App();
   return Template.fromStack(
     new MemberStack(app, 'Member', {
-      remediationPermissions: allPermissions(),
+      remediationPermissions: grantedPermissions(),
       hubAccountId: HUB,
       ...props,
     }),
@@ -82,6 +82,8 @@ describe('member role', () => {
               'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::111111111111:role/vecguard/*']],
             },
           },
+          // An external id by default: what the hub sends when it is given none.
+          StringEquals: { 'sts:ExternalId': 'vecguard-111111111111' },
         },
       },
     ]);
@@ -98,7 +100,7 @@ describe('member role', () => {
     const expected = [
       ...new Set([
         ...EC2_READ_ACTIONS,
-        ...allPermissions(),
+        ...grantedPermissions().filter((a) => a !== 'iam:PassRole'),
         'securityhub:BatchImportFindings',
         'securityhub:GetFindings',
       ]),
@@ -125,7 +127,7 @@ describe('event forwarding to the hub', () => {
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
     const hub = Template.fromStack(
       new HubStack(app, 'Hub', {
-        remediationPermissions: allPermissions(),
+        remediationPermissions: grantedPermissions(),
         memberRoleName: 'vecguard-member',
       }),
     );

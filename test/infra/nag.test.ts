@@ -6,7 +6,7 @@ import { App, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
-import { allPermissions } from '../../functions/adapters/actions/registry.ts';
+import { grantedPermissions } from '../../functions/adapters/actions/registry.ts';
 import { HubStack } from '../../infra/hub-stack.ts';
 import { MemberStack } from '../../infra/member-stack.ts';
 
@@ -22,14 +22,14 @@ describe('cdk-nag AwsSolutions', () => {
     const synth = nagged((app) => {
       // Multi-account: the hub admits member events, the member (account unknown at synth) forwards them.
       new HubStack(app, 'Hub', {
-        remediationPermissions: allPermissions(),
+        remediationPermissions: grantedPermissions(),
         memberRoleName: 'vecguard-member',
         memberExternalId: 'vecguard-7f3a',
         memberAccountIds: ['222222222222'],
         organizationId: 'o-a1b2c3d4e5',
       });
       new MemberStack(app, 'Member', {
-        remediationPermissions: allPermissions(),
+        remediationPermissions: grantedPermissions(),
         hubAccountId: '111111111111',
         externalId: 'vecguard-7f3a',
       });
@@ -42,7 +42,7 @@ describe('cdk-nag AwsSolutions', () => {
   }, () => {
     const synth = nagged((app) => {
       new HubStack(app, 'Hub', {
-        remediationPermissions: allPermissions(),
+        remediationPermissions: grantedPermissions(),
         memberRoleName: 'vecguard-member',
         policyFile: 'test/fixtures/policies/ou-targets.policy.yaml',
       });

@@ -77,6 +77,7 @@ export const createFlowLog: ActionDefinition<typeof KIND, FlowLogParams> = {
     'logs:CreateLogDelivery',
     'logs:DeleteLogDelivery',
   ],
+  undoOnly: ['ec2:DeleteFlowLogs'],
   description: 'Creates a VPC flow log whose custom format carries the encryption-status field.',
 
   async preconditions(ctx, action): Promise<Precondition<FlowLogParams>> {

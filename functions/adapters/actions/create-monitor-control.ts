@@ -30,6 +30,7 @@ export const createMonitorControl: ActionDefinition<typeof KIND, null> = {
     // undo
     'ec2:DeleteVpcEncryptionControl',
   ],
+  undoOnly: ['ec2:DeleteVpcEncryptionControl'],
   description:
     'Creates an encryption control in monitor mode on a VPC that has none (billed per VPC-hour from 2026-03-01).',
 

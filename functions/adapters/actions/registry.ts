@@ -48,6 +48,18 @@ export function allPermissions(): string[] {
   return [...new Set(Object.values(ACTIONS).flatMap((d) => d.permissions))].sort();
 }
 
+/**
+ * What the stacks grant: `allPermissions()` less what only `undo` calls (no deployed function undoes), so
+ * e.g. `ec2:DeleteVpcEncryptionControl` is granted to nobody.
+ */
+export function grantedPermissions(): string[] {
+  const undoOnly = new Set(Object.values(ACTIONS).flatMap((d) => d.undoOnly ?? []));
+  const usedElsewhere = new Set(
+    Object.values(ACTIONS).flatMap((d) => d.permissions.filter((p) => !(d.undoOnly ?? []).includes(p))),
+  );
+  return allPermissions().filter((p) => !undoOnly.has(p) || usedElsewhere.has(p));
+}
+
 export interface ActionResult extends ApplyOutcome {
   readonly actionId: string;
   /** The first verify after an `applied` outcome, when asked for. */

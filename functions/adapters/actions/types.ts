@@ -107,6 +107,11 @@ interface ActionDefinitionBase<K extends ActionKind, Live> {
   readonly kind: K;
   /** Every IAM action the unit may call, reads and undo included; CDK grants are derived from these. */
   readonly permissions: readonly string[];
+  /**
+   * Those of `permissions` only `undo` calls. No deployed function undoes (no handler calls `undoChange`), so
+   * the stacks do not grant them (registry `grantedPermissions()`).
+   */
+  readonly undoOnly?: readonly string[];
   readonly description: string;
   /** Checks the live state: already so (idempotent success), ok (with what `apply` needs), or a refusal. */
   preconditions(ctx: ActionContext, action: PlannedAction): Promise<Precondition<Live>>;
