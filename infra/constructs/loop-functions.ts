@@ -293,12 +293,6 @@ function acknowledgeScopedWildcards(role: iam.IRole, spec: LoopFunctionSpec, mem
     );
   }
   if (spec.ec2 === 'remediate') acknowledgeRemediationArns(role);
-  if (spec.table !== undefined) {
-    ack(
-      'AwsSolutions-IAM5[Resource::*]',
-      'Not a resource wildcard here beyond EC2 reads: the state table grants carry dynamodb:LeadingKeys prefix patterns (RUN#*, AUDIT#*…), which bind each role to the items it needs.',
-    );
-  }
   if (spec.securityHub) {
     ack(
       'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:securityhub:*:<AWS::AccountId>:product/<AWS::AccountId>/default]',

@@ -50,6 +50,26 @@ describe('cdk-nag AwsSolutions', () => {
     expect(synth).not.toThrow();
   });
 
+  it('finds nothing unacknowledged with accounts listed (no organisation) and a flow-log delivery role', {
+    timeout: 60_000,
+  }, () => {
+    const synth = nagged((app) => {
+      new HubStack(app, 'Hub', {
+        remediationPermissions: grantedPermissions(),
+        memberRoleName: 'vecguard-member',
+        memberAccountIds: ['222222222222'],
+        policyFile: 'test/infra/fixtures/flow-logs-to-cloudwatch.policy.yaml',
+      });
+      new MemberStack(app, 'Member', {
+        remediationPermissions: grantedPermissions(),
+        hubAccountId: '111111111111',
+        organizationId: 'o-a1b2c3d4e5',
+        flowLogDeliveryRoleArn: 'arn:aws:iam::222222222222:role/flow-logs-delivery',
+      });
+    });
+    expect(synth).not.toThrow();
+  });
+
   it('does fail synth on an unacknowledged finding (the check above can fail)', { timeout: 60_000 }, () => {
     const synth = nagged((app) => {
       const stack = new Stack(app, 'Loose');
