@@ -271,6 +271,8 @@ export interface TableAccess {
   readonly read?: readonly KeyPrefix[];
   /** PutItem, UpdateItem, DeleteItem, BatchWriteItem on items of these prefixes (never `AUDIT#`). */
   readonly write?: readonly KeyPrefix[];
+  /** UpdateItem only, on items of these prefixes: a role that changes existing items and creates none. */
+  readonly update?: readonly KeyPrefix[];
   /** PutItem only on `AUDIT#` items: appends to the audit log (the code always puts with attribute_not_exists). */
   readonly appendsAudit?: true;
   /** Scan (names no key, so no `dynamodb:LeadingKeys`): reads the whole table. Only approval listings need it. */
@@ -292,7 +294,7 @@ const WRITE_ITEM_ACTIONS = [
  * the audit log is append-only by IAM whatever else a role is given.
  */
 export function tableStatements(tableArn: string, access: TableAccess): iam.PolicyStatement[] {
-  if (access.write?.includes(KEY_PREFIXES.audit)) {
+  if (access.write?.includes(KEY_PREFIXES.audit) || access.update?.includes(KEY_PREFIXES.audit)) {
     throw new Error('no role may write AUDIT# items: give it appendsAudit (PutItem only) instead');
   }
   const bound = (prefixes: readonly string[]) => ({
@@ -317,6 +319,16 @@ export function tableStatements(tableArn: string, access: TableAccess): iam.Poli
         actions: WRITE_ITEM_ACTIONS,
         resources: [tableArn],
         conditions: bound(access.write ?? []),
+      }),
+    );
+  }
+  if ((access.update?.length ?? 0) > 0) {
+    statements.push(
+      new iam.PolicyStatement({
+        sid: 'TableUpdate',
+        actions: ['dynamodb:UpdateItem'],
+        resources: [tableArn],
+        conditions: bound(access.update ?? []),
       }),
     );
   }

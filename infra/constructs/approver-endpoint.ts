@@ -18,10 +18,8 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { KEY_PREFIXES, tableStatements } from '../permissions.ts';
 import { VecguardFunction } from './vecguard-function.ts';
-
-/** The partition-key prefix of approval items (functions/adapters/store: `APPROVAL#<approvalId>`). */
-export const APPROVAL_KEY_PREFIX = 'APPROVAL#';
 
 export interface ApproverEndpointProps {
   readonly table: dynamodb.ITable;
@@ -56,23 +54,15 @@ export class ApproverEndpoint extends Construct {
     });
     this.function = fn.function;
     this.url = fn.function.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.AWS_IAM });
-    fn.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'ReadAndDecideApproval',
-        actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
-        resources: [props.table.tableArn],
-        conditions: {
-          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${APPROVAL_KEY_PREFIX}*`] },
-        },
-      }),
-    );
-    fn.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'ListApprovals',
-        actions: ['dynamodb:Scan'],
-        resources: [props.table.tableArn],
-      }),
-    );
+    // Read and decide approval items only (LeadingKeys), Scan to list them, and the Deny that keeps the
+    // audit log append-only: the same statements every loop function's table access is built from.
+    for (const statement of tableStatements(props.table.tableArn, {
+      read: [KEY_PREFIXES.approval],
+      update: [KEY_PREFIXES.approval],
+      scan: true,
+    })) {
+      fn.role.addToPrincipalPolicy(statement);
+    }
     fn.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'AnswerApprovalTask',
