@@ -17,7 +17,7 @@
  * Those that assume the member role are also the only ones given the external id it requires
  * (`VECGUARD_MEMBER_EXTERNAL_ID`), when the hub sets one.
  */
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -43,6 +43,11 @@ interface LoopFunctionSpec {
   readonly publishes?: true;
   readonly ec2?: 'read' | 'remediate';
   readonly securityHub?: true;
+  /**
+   * Answers its own approval task when a retry finds the approval already decided: SendTaskSuccess/Failure
+   * on the enforcement loop (named, not referenced: the state machine refers to these functions).
+   */
+  readonly answersTasks?: true;
   /** Calls AWS in the scope's account: assumes the member role when the execution names one. */
   readonly inScope?: true;
 }
@@ -88,6 +93,7 @@ export const LOOP_FUNCTION_SPECS = {
     memorySize: 256,
     table: 'readWrite',
     publishes: true,
+    answersTasks: true,
   },
   RecordRejection: {
     module: 'record-rejection',
@@ -208,6 +214,21 @@ export class LoopFunctions extends Construct {
       if (spec.ec2 === 'remediate')
         statements.push(...remediationStatements(stack, props.remediationPermissions));
       if (spec.securityHub) statements.push(...securityHubStatements(stack));
+      if (spec.answersTasks)
+        statements.push(
+          new iam.PolicyStatement({
+            sid: 'AnswerOwnApprovalTask',
+            actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'],
+            resources: [
+              stack.formatArn({
+                service: 'states',
+                resource: 'stateMachine',
+                resourceName: 'vecguard-enforcement-loop',
+                arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+              }),
+            ],
+          }),
+        );
       if (spec.inScope && props.memberRoleName !== undefined) {
         statements.push(
           new iam.PolicyStatement({
