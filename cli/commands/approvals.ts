@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import type { PublicApproval } from '../../functions/adapters/approver.ts';
 import { ApproverClient, ApproverEndpointError } from '../../functions/adapters/approver-client.ts';
 import { formatUsd } from '../../functions/domain/notifications.ts';
-import { AwsClients, awsFailure, NO_CREDENTIALS, withCause } from '../aws.ts';
+import { AwsClients, awsFailure, withCause } from '../aws.ts';
 import { plural, styleFor, table, timeUntil } from '../format.ts';
 import { CliError, EXIT, type ExitCode, type Io } from '../io.ts';
 
@@ -104,11 +104,16 @@ function endpointFailure(error: unknown, clients: AwsClients, url: string): unkn
     if (error.status === 409) return withCause(new CliError(error.message), error);
     return withCause(new CliError(`refused: ${error.message}`, EXIT.aws), error);
   }
-  if ((error as { name?: string })?.name === 'CredentialsProviderError')
-    return withCause(new CliError(NO_CREDENTIALS, EXIT.aws), error);
   const code = (error as { code?: string })?.code;
   if (typeof code === 'string' && /^E[A-Z]+$/.test(code))
-    return withCause(new CliError(`cannot reach the approver URL ${url}: ${code}`, EXIT.aws), error);
+    return withCause(
+      new CliError(
+        `cannot reach the approver URL ${url} (${code}); check --approver-url (or VECGUARD_APPROVER_URL) and the network`,
+        EXIT.aws,
+      ),
+      error,
+    );
+  // No credentials (named by --profile or not), refused ones: the same lines as every other command.
   return awsFailure(error, clients, 'sts');
 }
 

@@ -11,12 +11,12 @@
  * `{ "decision": "approve" | "reject", "reason"?: "…" }`. Answers are JSON; refusals carry
  * `{ error, message }` with 400, 403, 404 or 409.
  */
-import { SendTaskFailureCommand, SendTaskSuccessCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import type { SFNClient } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
 import { mayApprove } from '../domain/approvers.ts';
-import { toAwsCallError } from '../shared/errors.ts';
 import type { Approval, ApprovalStore, ListedApproval } from './store/approvals.ts';
 import { ApprovalAlreadyDecidedError, ApprovalExpiredError, ApprovalNotFoundError } from './store/errors.ts';
+import { answerTaskWithDecision, TaskNoLongerWaitingError } from './task-callback.ts';
 
 export interface ApproverDeps {
   readonly approvals: ApprovalStore;
@@ -55,37 +55,22 @@ export async function answerApproval(
     ...(answer.reason ? { reason: answer.reason } : {}),
     now: d.now(),
   });
-  try {
-    if (answer.approve) {
-      await d.sfn.send(
-        new SendTaskSuccessCommand({
-          taskToken: decided.taskToken,
-          // Only says which approval to read: ApplyApproved trusts the store, not this output.
-          output: JSON.stringify({
-            approvalId,
-            approved: true,
-            approver: approverArn,
-            ...(answer.reason ? { reason: answer.reason } : {}),
-          }),
-        }),
-      );
-    } else {
-      await d.sfn.send(
-        new SendTaskFailureCommand({
-          taskToken: decided.taskToken,
-          error: 'ApprovalRejected',
-          cause: `rejected by ${approverArn}${answer.reason ? `: ${answer.reason}` : ''}`.slice(0, 32_768),
-        }),
-      );
+  // A retried RequestApproval may have stored a newer token since the one the decision came back with: the
+  // answer follows the token the run waits on now, and "nothing will be applied" is said only when none does.
+  let token = decided.taskToken;
+  for (;;) {
+    try {
+      await answerTaskWithDecision(d.sfn, token, decided);
+      return decided;
+    } catch (e) {
+      if (!(e instanceof TaskNoLongerWaitingError)) throw e;
+      const latest = await d.approvals.getApproval(approvalId);
+      if (latest === undefined || latest.taskToken === token) {
+        throw new ApprovalNoLongerAwaitedError(approvalId, e.code);
+      }
+      token = latest.taskToken;
     }
-  } catch (e) {
-    const name = (e as { name?: string }).name ?? '';
-    if (name === 'TaskTimedOut' || name === 'TaskDoesNotExist' || name === 'InvalidToken') {
-      throw new ApprovalNoLongerAwaitedError(approvalId, name);
-    }
-    throw toAwsCallError(e, 'states', answer.approve ? 'SendTaskSuccess' : 'SendTaskFailure');
   }
-  return decided;
 }
 
 /** What a function URL request (payload format 2.0) carries that the endpoint reads. */

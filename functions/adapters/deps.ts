@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { SecurityHubClient } from '@aws-sdk/client-securityhub';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { STSClient } from '@aws-sdk/client-sts';
 import { type Policy, parsePolicy } from '../domain/policy.ts';
@@ -42,6 +43,8 @@ export interface Deps {
   readonly approvals: ApprovalStore;
   readonly auditLog: AuditLog;
   readonly sns: SNSClient;
+  /** Answers a retried approval task with a decision already recorded (RequestApproval only). */
+  readonly sfn: SFNClient;
   readonly sts: STSClient;
   /** Security Hub for the scope: findings are imported into the scope's own account, so with its role. */
   securityHubFor(scope: Scope): Promise<SecurityHubClient>;
@@ -139,6 +142,7 @@ export function buildDeps(env: NodeJS.ProcessEnv = process.env): Deps {
     approvals: new ApprovalStore(table),
     auditLog: new AuditLog(table),
     sns: new SNSClient({}),
+    sfn: new SFNClient({}),
     sts,
     securityHubFor: async (scope) => {
       if (scope.roleArn) {

@@ -17,6 +17,9 @@ import { runDecisions } from './plan.ts';
 
 const SUCCESS = new Set(['applied', 'dry-run', 'already-so']);
 
+/** Who "approved" a gated action in a dry run: nobody was asked, and the audit entry says so. */
+export const DRY_RUN_APPROVER = 'nobody: dry run, approval would be asked';
+
 /** The approval behind an `approved` apply, checked against the store and the plan. */
 async function checkedApproval(input: ApplyInput, d: Deps, askedIds: readonly string[]): Promise<Approval> {
   if (!input.approval) throw new InvalidInputError('an approved apply needs the approver answer; got none');
@@ -66,6 +69,13 @@ export async function apply(input: ApplyInput, d: Deps) {
       }
     }
     ids = [...group.autoActionIds, ...group.preApprovedActionIds.filter((id) => approvedBy.has(id))];
+    // A dry run asks nobody (LoadPage gives it no approvals to request): what a person would have been asked
+    // runs here as dry-run calls, so the run still says exactly what it would do, and who would have to agree.
+    if (d.dryRun) {
+      const wouldAsk = group.approvalActionIds.filter((id) => !approvedBy.has(id));
+      for (const id of wouldAsk) approvedBy.set(id, { approvedBy: DRY_RUN_APPROVER });
+      ids = [...ids, ...wouldAsk];
+    }
   } else {
     const approval = await checkedApproval(input, d, group.approvalActionIds);
     for (const id of approval.actionIds)

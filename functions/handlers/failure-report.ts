@@ -33,6 +33,8 @@ export function describeCaught(error: { Error: string; Cause?: string | undefine
 export async function failureReport(input: z.infer<typeof FailureReportInputSchema>, d: Deps) {
   const { scope } = input;
   const caught = describeCaught(input.error);
+  // The run is over: no answer can reach it, so nobody is left looking at a request that changes nothing.
+  const { closedIds } = await d.approvals.closeUnansweredOfRun(scope.runId, scope, d.now(), 'the run failed');
   await notify(
     d.sns,
     d.config.topicArn,
@@ -45,7 +47,7 @@ export async function failureReport(input: z.infer<typeof FailureReportInputSche
       at: d.now().toISOString(),
     }),
   );
-  return { reported: true, ...caught };
+  return { reported: true, ...caught, approvalsClosed: closedIds };
 }
 
 export const handler = lambdaHandler('FailureReport', FailureReportInputSchema, (input) =>

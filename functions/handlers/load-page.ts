@@ -14,7 +14,8 @@ export async function loadPage(
     items: page(stored.groups, input.page).map((g) => ({
       groupId: g.groupId,
       autoCount: g.autoActionIds.length + g.preApprovedActionIds.length,
-      approvalCount: g.approvalActionIds.length,
+      // A dry run asks nobody (docs/loop.md): the plan blob keeps what would have been asked.
+      approvalCount: d.dryRun ? 0 : g.approvalActionIds.length,
     })),
   };
 }

