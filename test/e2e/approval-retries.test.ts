@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { buildDeps } from '../../functions/adapters/deps.ts';
+import { DRY_RUN_APPROVER } from '../../functions/handlers/apply.ts';
 import { requestApproval } from '../../functions/handlers/request-approval.ts';
 import type { LocalLoop } from '../../local/loop.ts';
 import { ACCOUNT, REGION, replayRecordedEvents, runToEnd, startLoop, stopLoopsAfterEach } from './harness.ts';
@@ -73,5 +74,52 @@ describe('SNS failing while an approval is requested', () => {
     expect(sent[1]?.input.error).toBe('ApprovalRejected');
     // Nobody is asked again for what they already answered.
     expect(approvalRequests(l)).toHaveLength(before);
+  });
+});
+
+describe('a run that fails', () => {
+  it('closes every approval it left waiting, so nobody answers a request no run waits for', async () => {
+    loop = await startLoop();
+    await replayRecordedEvents(loop);
+    // payments' switch to enforce fails for good once approved; the other groups' requests stay unanswered.
+    loop.sandbox.faults.add({
+      service: 'ec2',
+      action: 'ModifyVpcEncryptionControl',
+      errorCode: 'InternalError',
+    });
+    const { result, runId, approvals } = await runToEnd(loop, (a) =>
+      a.target.name === 'payments' ? true : undefined,
+    );
+    expect(result.status).toBe('FAILED');
+    const unanswered = approvals.filter((a) => a.target.name !== 'payments');
+    expect(unanswered.length).toBeGreaterThan(0);
+    const stored = await loop.approvals.listForRun(runId, { accountId: ACCOUNT, region: REGION });
+    expect(stored.filter((a) => a.status === 'pending')).toEqual([]);
+    for (const a of unanswered) {
+      const closed = stored.find((s) => s.approvalId === a.approvalId);
+      expect(closed).toMatchObject({ status: 'expired', reason: 'the run failed' });
+    }
+    expect(await loop.approvals.listPending(new Date())).toEqual([]);
+  });
+});
+
+describe('a dry run', () => {
+  it('asks nobody: no approval stored or sent, and what would be asked is recorded as dry-run calls', async () => {
+    loop = await startLoop({ dryRun: true });
+    await replayRecordedEvents(loop);
+    const { result, runId, approvals, summary } = await runToEnd(loop, () => true);
+    expect(result.status).toBe('SUCCEEDED');
+    expect(approvals).toEqual([]);
+    expect(approvalRequests(loop)).toEqual([]);
+    expect(await loop.approvals.listForRun(runId, { accountId: ACCOUNT, region: REGION })).toEqual([]);
+    const entries = (await loop.auditLog.listAuditEntries(ACCOUNT, REGION)).filter((e) => e.runId === runId);
+    expect(entries.length).toBeGreaterThan(0);
+    // Nothing applied, nobody named as approver: the example policy gates every action by approval.
+    for (const e of entries) {
+      expect(['dry-run', 'refused']).toContain(e.outcome);
+      expect(e.approvedBy).toBe(DRY_RUN_APPROVER);
+    }
+    expect(entries.filter((e) => e.outcome === 'dry-run').length).toBeGreaterThan(0);
+    expect(summary?.actions.applied).toBe(0);
   });
 });
