@@ -419,7 +419,17 @@ function classifyConfig(e: EventBridgeEvent): TriggerDecision {
       `Config change of ${type} ${item.resourceId}: not a resource type that affects encryption`,
     );
   }
-  const scope = { accountId: item.awsAccountId ?? e.account, region: item.awsRegion ?? e.region };
+  // An event speaks only for the account and Region that delivered it (EventBridge sets the envelope's; the
+  // body is whatever the sender wrote): an item naming another scope is refused, never followed.
+  if (
+    (item.awsAccountId !== undefined && item.awsAccountId !== e.account) ||
+    (item.awsRegion !== undefined && item.awsRegion !== e.region)
+  ) {
+    return invalid(
+      `Config change of ${item.resourceId}: the item names ${item.awsAccountId ?? e.account}/${item.awsRegion ?? e.region} but the event came from ${e.account}/${e.region}; an event can only speak for the account and Region that sent it`,
+    );
+  }
+  const scope = { accountId: e.account, region: e.region };
   const changeType = d.configurationItemDiff?.changeType ?? item.changeType;
   const what = `Config: ${type} ${item.resourceId} ${changeType ?? item.configurationItemStatus ?? 'changed'}`;
   return run([

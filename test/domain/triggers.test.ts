@@ -325,6 +325,24 @@ describe('classifyEvent on malformed and unwanted events', () => {
     });
   });
 
+  it('a Config item naming another account or Region than the event that carried it starts nothing', () => {
+    for (const [field, value] of [
+      ['awsAccountId', '999999999999'],
+      ['awsRegion', 'ap-south-2'],
+    ] as const) {
+      const e = fixture('config-vpc-created');
+      (e.detail as { configurationItem: Record<string, unknown> }).configurationItem[field] = value;
+      const decision = classifyEvent(e);
+      expect(decision.kind, field).toBe('invalid');
+      expect(JSON.stringify(decision), field).not.toContain('"accountId":"999999999999"');
+      expect(decision).toMatchObject({
+        reason: expect.stringMatching(
+          new RegExp(`names .*${value}.* but the event came from ${e.account}/${e.region}`),
+        ),
+      });
+    }
+  });
+
   it('a Config compliance message is ignored', () => {
     const e = fixture('config-vpc-created');
     (e.detail as Record<string, unknown>).messageType = 'ComplianceChangeNotification';
