@@ -302,46 +302,16 @@ export function tableStatements(tableArn: string, access: TableAccess): iam.Poli
     Null: { 'dynamodb:LeadingKeys': 'false' },
   });
   const statements: iam.PolicyStatement[] = [];
-  if ((access.read?.length ?? 0) > 0) {
+  const allow = (sid: string, actions: string[], prefixes: readonly string[] | undefined) => {
+    if ((prefixes?.length ?? 0) === 0) return;
     statements.push(
-      new iam.PolicyStatement({
-        sid: 'TableRead',
-        actions: READ_ITEM_ACTIONS,
-        resources: [tableArn],
-        conditions: bound(access.read ?? []),
-      }),
+      new iam.PolicyStatement({ sid, actions, resources: [tableArn], conditions: bound(prefixes ?? []) }),
     );
-  }
-  if ((access.write?.length ?? 0) > 0) {
-    statements.push(
-      new iam.PolicyStatement({
-        sid: 'TableWrite',
-        actions: WRITE_ITEM_ACTIONS,
-        resources: [tableArn],
-        conditions: bound(access.write ?? []),
-      }),
-    );
-  }
-  if ((access.update?.length ?? 0) > 0) {
-    statements.push(
-      new iam.PolicyStatement({
-        sid: 'TableUpdate',
-        actions: ['dynamodb:UpdateItem'],
-        resources: [tableArn],
-        conditions: bound(access.update ?? []),
-      }),
-    );
-  }
-  if (access.appendsAudit) {
-    statements.push(
-      new iam.PolicyStatement({
-        sid: 'AuditAppend',
-        actions: ['dynamodb:PutItem'],
-        resources: [tableArn],
-        conditions: bound([KEY_PREFIXES.audit]),
-      }),
-    );
-  }
+  };
+  allow('TableRead', READ_ITEM_ACTIONS, access.read);
+  allow('TableWrite', WRITE_ITEM_ACTIONS, access.write);
+  allow('TableUpdate', ['dynamodb:UpdateItem'], access.update);
+  allow('AuditAppend', ['dynamodb:PutItem'], access.appendsAudit ? [KEY_PREFIXES.audit] : undefined);
   if (access.scan) {
     statements.push(
       new iam.PolicyStatement({ sid: 'TableScan', actions: ['dynamodb:Scan'], resources: [tableArn] }),

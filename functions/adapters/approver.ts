@@ -33,7 +33,7 @@ export interface Answer {
 export class ApprovalNoLongerAwaitedError extends Error {
   constructor(approvalId: string, code: string) {
     super(
-      `approval ${approvalId} was recorded, but the run no longer waits for it (${code}); nothing will be applied`,
+      `approval ${approvalId} was recorded, but the run no longer waits for it (${code}); nothing will be applied unless a retry of its request picks this answer up`,
     );
     this.name = 'ApprovalNoLongerAwaitedError';
   }

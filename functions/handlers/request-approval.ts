@@ -18,6 +18,8 @@ import { lambdaHandler } from './middy.ts';
 
 export async function requestApproval(input: RequestApprovalInput, d: Deps) {
   const { scope, iteration, groupId, taskToken, timeoutSeconds } = input;
+  // LoadPage gives a dry run nothing to request; a task that gets here anyway asks nobody and reads nothing.
+  if (d.dryRun) throw new InvalidInputError('a dry run asks nobody: no approval is requested');
   const key = runKey(scope);
   const [stored, snapshot] = await Promise.all([
     d.blobs.getBlob(key, 'plan', iteration),
@@ -62,7 +64,6 @@ export async function requestApproval(input: RequestApprovalInput, d: Deps) {
     requestedAt: now.toISOString(),
     expiresAt: new Date(now.getTime() + (timeoutSeconds * 1000) / d.timeScale).toISOString(),
   };
-  if (d.dryRun) throw new InvalidInputError('a dry run asks nobody: no approval is requested');
   try {
     await d.approvals.createApproval(request);
   } catch (e) {

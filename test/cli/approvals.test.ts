@@ -188,7 +188,7 @@ describe('approvals that cannot be answered', () => {
     const r = await run('approve', 'apr-orphan');
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(
-      /^vecguard: approval apr-orphan was recorded, but the run no longer waits for it \((InvalidToken|TaskDoesNotExist)\); nothing will be applied\n$/,
+      /^vecguard: approval apr-orphan was recorded, but the run no longer waits for it \((InvalidToken|TaskDoesNotExist)\); nothing will be applied unless a retry of its request picks this answer up\n$/,
     );
   });
 });
