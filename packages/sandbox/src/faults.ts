@@ -31,6 +31,19 @@ export const FaultRuleInputSchema = z
     latencyMs: z.number().int().min(0).max(60_000).optional(),
     /** The rule expires after matching this many calls. */
     times: z.number().int().positive().optional(),
+    /**
+     * Arm the rule only after the first successful call matching this (a dry run does not count): "DynamoDB
+     * fails from the first real change on" without knowing when that change comes. Unarmed, it matches nothing.
+     */
+    after: z
+      .object({
+        service: z.string().min(1),
+        action: z.string().min(1).optional(),
+        /** Only a call that changes something (`true`) or only a read (`false`); either when absent. */
+        mutating: z.boolean().optional(),
+      })
+      .strict()
+      .optional(),
   })
   .refine((rule) => rule.errorCode !== undefined || rule.latencyMs !== undefined, {
     message: 'a fault needs errorCode and/or latencyMs',
@@ -41,6 +54,17 @@ export interface FaultRule extends FaultRuleInput {
   readonly id: string;
   /** Calls this rule has matched so far. */
   matched: number;
+  /** False until a call matching `after` succeeded; true from the start for a rule without `after`. */
+  armed: boolean;
+}
+
+/** A call the sandbox answered, as `after` sees it. */
+export interface ObservedCall {
+  readonly service: string;
+  readonly action: string;
+  readonly mutating: boolean;
+  readonly dryRun: boolean;
+  readonly status: number;
 }
 
 export interface FaultScope {
@@ -76,7 +100,12 @@ export class FaultInjector {
 
   add(input: FaultRuleInput): FaultRule {
     const parsed = FaultRuleInputSchema.parse(input);
-    const rule: FaultRule = { ...parsed, id: `fault-${this.nextId++}`, matched: 0 };
+    const rule: FaultRule = {
+      ...parsed,
+      id: `fault-${this.nextId++}`,
+      matched: 0,
+      armed: parsed.after === undefined,
+    };
     this.rules.push(rule);
     return rule;
   }
@@ -100,6 +129,19 @@ export class FaultInjector {
 
   list(): readonly FaultRule[] {
     return this.rules;
+  }
+
+  /** Arms the rules waiting for a successful call like this one (see `after`). */
+  observe(call: ObservedCall): void {
+    if (call.status >= 300 || call.dryRun) return;
+    for (const rule of this.rules) {
+      const after = rule.after;
+      if (rule.armed || after === undefined) continue;
+      rule.armed =
+        after.service === call.service &&
+        (after.action === undefined || after.action === call.action) &&
+        (after.mutating === undefined || after.mutating === call.mutating);
+    }
   }
 
   /** What to do with one call; `undefined` when no rule matches (the common, fast path). */
@@ -133,6 +175,7 @@ export class FaultInjector {
 
 function matches(rule: FaultRule, scope: FaultScope): boolean {
   return (
+    rule.armed &&
     (rule.service === undefined || rule.service === scope.service) &&
     (rule.action === undefined || rule.action === scope.action) &&
     (rule.accountId === undefined || rule.accountId === scope.accountId) &&

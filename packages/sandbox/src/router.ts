@@ -177,7 +177,7 @@ export class SandboxRouter {
       );
     }
     const facts = response.call;
-    calls.append({
+    const record = calls.append({
       at,
       service: scope.service,
       action: facts?.action ?? action,
@@ -189,6 +189,7 @@ export class SandboxRouter {
       status: response.status,
       ...errorCodeOf(response),
     });
+    faults.observe(record);
     return response;
   }
 }

@@ -188,6 +188,28 @@ describe('EC2 protocol through the real client', () => {
     expect(failed).toBeLessThan(32);
   });
 
+  test('a rule with `after` waits for the first successful matching call, then fails what it names', async () => {
+    const rule = h.sandbox.faults.add({
+      service: 'ec2',
+      action: 'DescribeVpcs',
+      errorCode: 'InternalError',
+      after: { service: 'ec2', mutating: true },
+    });
+    try {
+      // Reads and dry runs do not arm it: only a call that changed something does.
+      await expect(h.ec2.send(new DescribeVpcsCommand({}))).resolves.toBeDefined();
+      await expect(
+        h.ec2.send(new CreateVpcCommand({ CidrBlock: '10.9.0.0/16', DryRun: true })),
+      ).rejects.toMatchObject({ name: 'DryRunOperation' });
+      await expect(h.ec2.send(new DescribeVpcsCommand({}))).resolves.toBeDefined();
+      await h.ec2.send(new CreateVpcCommand({ CidrBlock: '10.9.0.0/16' }));
+      await expect(h.ec2.send(new DescribeVpcsCommand({}))).rejects.toMatchObject({ name: 'InternalError' });
+      await expect(h.ec2.send(new DescribeVpcsCommand({}))).rejects.toMatchObject({ name: 'InternalError' });
+    } finally {
+      h.sandbox.faults.remove(rule.id);
+    }
+  });
+
   test('injected latency delays the answer', async () => {
     const rule = h.sandbox.faults.add({ service: 'ec2', action: 'DescribeVpcs', latencyMs: 120 });
     const started = performance.now();
