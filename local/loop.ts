@@ -30,6 +30,7 @@ import { BlobStore } from '#adapters/store/blob-store.ts';
 import { createTable, type StateTable, stateTableClient } from '#adapters/store/table.ts';
 import { parsePolicy } from '#domain/policy.ts';
 import { LOOP_DEFAULTS } from '#domain/triggers.ts';
+import { type DiePoint, setDiePoints } from '#shared/die-points.ts';
 import type { OnEventResult } from '../functions/handlers/on-event.ts';
 import { scheduledEvent } from './events.ts';
 
@@ -81,6 +82,11 @@ export interface LocalLoopOptions {
   readonly durations?: Partial<Ec2Durations>;
   /** Access keys and the principals they stand for (approvers of the hub account or strangers). */
   readonly principals?: SandboxOptions['principals'];
+  /**
+   * Handlers that die at a named point (functions/shared/die-points.ts), as a Lambda killed between two
+   * writes: rehearses what the audit log and the failure notice say when a step stops mid-way.
+   */
+  readonly dieAt?: readonly DiePoint[];
 }
 
 /** An account + Region: what one execution of the loop covers. */
@@ -169,6 +175,7 @@ export async function startLocalLoop(options: LocalLoopOptions): Promise<LocalLo
   try {
     sandbox = await startSandbox(sandboxOptions(options));
     const loop = await wire(sandbox, options, policy, savedEnv);
+    setDiePoints(options.dieAt ?? []);
     running = sandbox.url;
     return loop;
   } catch (error) {
@@ -327,6 +334,7 @@ async function wire(
         resetConfig();
         resetDeps();
         onEvent.resetOnEventConfig();
+        setDiePoints([]);
         running = undefined;
       }
     },

@@ -102,6 +102,31 @@ export interface FailureReportNotice {
   /** The error as Step Functions caught it: `Error` (the name) and `Cause` (usually the message). */
   readonly error: { readonly name: string; readonly message: string };
   readonly at?: string;
+  /**
+   * What the audit log says this run changed (real changes only: applied, or failed after the call), read
+   * after the open intents were reconciled; null when the log could not be read (`problems` says why).
+   */
+  readonly changes?: readonly RecordedChange[] | null;
+  /** Changes whose outcome nobody could read back: their intent is in the log, still open. */
+  readonly openIntents?: readonly RecordedChange[];
+  /**
+   * Changes a step made and could not record (from the execution's history), as sentences:
+   * `<kind> on <resource> (action <id>) was <outcome>`.
+   */
+  readonly unrecorded?: readonly string[];
+  /** What the failure report itself could not do (close approvals, read the log), one line each. */
+  readonly problems?: readonly string[];
+}
+
+/** A change as a failure notice lists it. */
+export interface RecordedChange {
+  readonly actionId: string;
+  readonly kind: string;
+  readonly resourceId: string;
+  /** `applied`, `failed`, `not made` (read back: the call never took), or `open` (no outcome yet). */
+  readonly outcome: string;
+  /** Set when the outcome was read back from the live state rather than seen by the step. */
+  readonly reconciled?: boolean;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -342,6 +367,8 @@ export function adviceFor(
     case 'PolicyError':
     case 'ConfigError':
       return 'The input, policy or configuration is wrong and will fail the same way on retry. Fix what the error names (a policy error names the path in the policy file), redeploy, and start the run again.';
+    case 'UnrecordedChangeError':
+      return `A change was made and the audit log refused its record, so the run stopped before changing anything else. Its intent is in the log; the next run reads the outcome back from the live state and records it. Check the state table's health (throttling, a KMS key, an IAM change), then start a run.`;
     case 'StoreIntegrityError':
     case 'BlobIncompleteError':
     case 'BlobNotFoundError':
@@ -358,13 +385,51 @@ export function adviceFor(
   }
 }
 
+const CHANGES_LISTED_MAX = 50;
+
+/** What the run changed, as the audit log says after reconciling, and anything the log cannot say. */
+function changeLines(n: FailureReportNotice): string[] {
+  if (n.changes === undefined) return [];
+  const line = (c: RecordedChange) =>
+    `  - ${c.outcome}${c.reconciled ? ' (read back from the live state)' : ''}: ${c.kind} on ${c.resourceId} (action ${c.actionId})`;
+  const lines: string[] = ['WHAT THIS RUN CHANGED'];
+  if (n.changes === null) {
+    lines.push(
+      '  The audit log could not be read, so the changes cannot be listed from it; the error below names any change the failing step made without recording it.',
+    );
+  } else if (n.changes.length === 0) {
+    lines.push('  Nothing, according to the audit log.');
+  } else {
+    lines.push(
+      `  From the audit log (${n.changes.length}):`,
+      ...n.changes.slice(0, CHANGES_LISTED_MAX).map(line),
+    );
+    if (n.changes.length > CHANGES_LISTED_MAX) {
+      lines.push(
+        `  … and ${n.changes.length - CHANGES_LISTED_MAX} more: see the audit log (run ${n.runId}).`,
+      );
+    }
+  }
+  for (const u of n.unrecorded ?? [])
+    lines.push(`  - MADE, NOT RECORDED when made (from the execution history): ${u}`);
+  for (const c of n.openIntents ?? []) {
+    lines.push(
+      `  - NOT KNOWN whether made (intent recorded, outcome unreadable): ${c.kind} on ${c.resourceId} (action ${c.actionId})`,
+    );
+  }
+  for (const p of n.problems ?? []) lines.push(`  ! ${p}`);
+  lines.push('');
+  return lines;
+}
+
 export function failureReportNotification(n: FailureReportNotice): Notification {
   const message = n.error.message.trim() === '' ? '(no message)' : n.error.message.trim();
   const clipped = message.length <= ERROR_TEXT_MAX ? message : `${message.slice(0, ERROR_TEXT_MAX - 1)}…`;
   const lines = [
     `vecguard run ${n.runId} failed in state ${n.state} for account ${n.accountId} in ${n.region}${n.at ? ` at ${n.at}` : ''}.`,
-    `Nothing after ${n.state} ran in this run; changes applied before it stand and are in the audit log.`,
+    `Nothing after ${n.state} ran in this run; changes made before it stand.`,
     '',
+    ...changeLines(n),
     'WHICH ERROR',
     `  ${n.error.name}: ${clipped.split('\n').join('\n  ')}`,
     '',

@@ -1,16 +1,26 @@
 /**
  * Apply: the actions of one group — the auto ones (and those a person approved earlier in this run), or
  * after an approval exactly the actions that approval names. Every outcome goes to the audit log with who
- * approved it. An approval is taken from the store, never from the task's output alone: the answer that
+ * approved it, and every real change is recorded as an intent before it is made (write-ahead, see
+ * functions/adapters/store/audit-log.ts): a change the log cannot take is not made. An approval is taken from the store, never from the task's output alone: the answer that
  * Step Functions delivers only says which approval to look up.
  */
 import { applyPlannedAction } from '../adapters/actions/registry.ts';
 import type { ActionContext } from '../adapters/actions/types.ts';
 import { type Deps, deps, runKey } from '../adapters/deps.ts';
+import { reconcileOpenIntents } from '../adapters/reconcile.ts';
 import type { Approval } from '../adapters/store/approvals.ts';
-import type { AuditOutcome } from '../adapters/store/audit-log.ts';
+import type { AuditIntent, AuditIntentInput, AuditOutcome } from '../adapters/store/audit-log.ts';
 import type { PlannedAction } from '../domain/remediation-plan.ts';
-import { AwsCallError, InvalidInputError } from '../shared/errors.ts';
+import { diePoint } from '../shared/die-points.ts';
+import {
+  AwsCallError,
+  InvalidInputError,
+  THROTTLING_CODES,
+  toAwsCallError,
+  UNRECORDED_MARK,
+  UnrecordedChangeError,
+} from '../shared/errors.ts';
 import { type ApplyInput, ApplyInputSchema } from './inputs.ts';
 import { lambdaHandler } from './middy.ts';
 import { runDecisions } from './plan.ts';
@@ -88,16 +98,57 @@ export async function apply(input: ApplyInput, d: Deps) {
   const ec2 = await d.ec2For(scope);
   const ctx: ActionContext = { ec2, now: d.now, ...(d.actionPoll ? { poll: d.actionPoll } : {}) };
   const succeeded = new Set<string>();
-  const counts = { applied: 0, dryRun: 0, alreadySo: 0, refused: 0, failed: 0, skipped: 0 };
+  const counts = { applied: 0, dryRun: 0, alreadySo: 0, refused: 0, failed: 0, skipped: 0, reconciled: 0 };
   let retryable: { code: string; message: string } | undefined;
 
+  // An earlier attempt of this step that stopped between a change and its record left open intents: read
+  // their outcome back from the live state first, so the change is recorded and not made twice.
+  const { closed } = await reconcileOpenIntents(
+    d.auditLog,
+    ctx,
+    scope,
+    { runId: scope.runId, actionIds: actions.map((a) => a.id) },
+    'Apply (a retry of the step)',
+  );
+  for (const entry of closed) {
+    counts.reconciled++;
+    if (entry.outcome === 'applied') succeeded.add(entry.actionId);
+  }
+
   for (const action of actions as PlannedAction[]) {
+    if (succeeded.has(action.id)) continue;
     // A dependency not done in this call (deferred, waiting for approval, failed) holds the action back.
     if (action.dependsOn.some((dep) => !succeeded.has(dep))) {
       counts.skipped++;
       continue;
     }
-    const result = await applyPlannedAction(ctx, action);
+    const who = approvedBy.get(action.id) ?? { approvedBy: 'auto' };
+    const recorded = {
+      accountId: scope.accountId,
+      region: scope.region,
+      actionId: action.id,
+      runId: scope.runId,
+      kind: action.kind,
+      resourceId: action.resourceId,
+      params: action.params,
+      ...(who.approvalId ? { approvalId: who.approvalId } : {}),
+      approvedBy: who.approvedBy,
+    };
+    // Write-ahead: a real change is recorded as an intent before it is made (a dry run changes nothing).
+    let intentAt: string | undefined;
+    const result = await applyPlannedAction(
+      ctx,
+      action,
+      d.dryRun
+        ? {}
+        : {
+            beforeChange: async (before) => {
+              intentAt = (await recordIntent(d, { ...recorded, before, action }, counts)).at;
+              diePoint('Apply', 'after-intent');
+            },
+          },
+    );
+    if (intentAt !== undefined) diePoint('Apply', 'after-change');
     if (result.outcome === 'guidance') continue;
     if (SUCCESS.has(result.outcome)) succeeded.add(action.id);
     const outcome = result.outcome as AuditOutcome;
@@ -112,30 +163,69 @@ export async function apply(input: ApplyInput, d: Deps) {
         code: result.errorCode ?? 'Unknown',
         message: `${action.kind} on ${action.resourceId}: ${result.message}`,
       };
-    const who = approvedBy.get(action.id) ?? { approvedBy: 'auto' };
-    await d.auditLog.appendAuditEntry({
-      at: result.at,
-      accountId: scope.accountId,
-      region: scope.region,
-      actionId: action.id,
-      runId: scope.runId,
-      kind: action.kind,
-      resourceId: action.resourceId,
-      params: action.params,
-      ...(who.approvalId ? { approvalId: who.approvalId } : {}),
-      approvedBy: who.approvedBy,
-      before: result.before,
-      after: result.after,
-      outcome,
-      ...(outcome === 'failed' || outcome === 'refused'
-        ? { error: `${result.errorCode ? `${result.errorCode}: ` : ''}${result.message}` }
-        : {}),
-    });
+    // Throttled beyond the SDK's retries: the next action would be too. Record this one and let the state
+    // machine back off, rather than spend the account's bucket on calls bound to fail.
+    const throttled = outcome === 'failed' && THROTTLING_CODES.has(result.errorCode ?? '');
+    try {
+      await d.auditLog.appendAuditEntry({
+        ...recorded,
+        at: result.at,
+        before: result.before,
+        after: result.after,
+        outcome,
+        ...(outcome === 'failed' || outcome === 'refused'
+          ? { error: `${result.errorCode ? `${result.errorCode}: ` : ''}${result.message}` }
+          : {}),
+        ...(intentAt === undefined ? {} : { intentAt }),
+      });
+    } catch (error) {
+      // The change stands and its intent is in the log; nothing more is changed without a record.
+      throw unrecorded(
+        error,
+        `${action.kind} on ${action.resourceId} (action ${action.id}) was ${outcome}`,
+        intentAt,
+      );
+    }
+    if (throttled) break;
   }
   // Throttling or a 5xx that outlived the SDK's retries: let the state machine retry the step. Actions
   // already applied come back "already so", so a retry is safe.
   if (retryable) throw new AwsCallError('ec2', 'Apply', retryable.code, retryable.message);
   return { groupId, mode, ...counts, ec2Calls: ec2.stats.total };
+}
+
+/** The intent of a change about to be made; if the log refuses it, the change is not made. */
+async function recordIntent(
+  d: Deps,
+  intent: Omit<AuditIntentInput, 'at'>,
+  counts: { applied: number },
+): Promise<AuditIntent> {
+  try {
+    return await d.auditLog.appendIntent({ ...intent, at: d.now().toISOString() });
+  } catch (error) {
+    throw unrecorded(
+      error,
+      `${intent.kind} on ${intent.resourceId} (action ${intent.actionId}) was not made: its intent could not be recorded; ${counts.applied} change(s) this step made before it are recorded`,
+    );
+  }
+}
+
+/**
+ * A table failure as the state machine must see it, naming the change. Before the call (no intent): nothing
+ * was changed, so a retry is safe and the error keeps AWS's retryability. After it: the change stands
+ * unrecorded, so the run stops here, not retried (UnrecordedChangeError), and FailureReport names it.
+ */
+function unrecorded(error: unknown, what: string, intentAt?: string): Error {
+  const cause = toAwsCallError(error, 'dynamodb', 'PutItem');
+  if (intentAt === undefined) {
+    return new AwsCallError('dynamodb', 'PutItem', cause.code, `${what} (${cause.message})`, {
+      cause: error,
+    });
+  }
+  return new UnrecordedChangeError(
+    `${what} ${UNRECORDED_MARK}; its intent (${intentAt}) is, and the next step that finds it reads the outcome back (${cause.message})`,
+    { cause: error },
+  );
 }
 
 export const handler = lambdaHandler('Apply', ApplyInputSchema, (input) => apply(input, deps()));

@@ -1,10 +1,13 @@
 /**
- * FailureReport: a step failed for good. Say which step, which error and what to do, on SNS, so a failure is
+ * FailureReport: a step failed for good. Say which step, which error, what the run changed (from the audit
+ * log, after reading back any change a dying step left unrecorded) and what to do, on SNS, so a failure is
  * never silent; the execution then ends in the Fail state.
  */
 import type { z } from 'zod';
 import { type Deps, deps } from '../adapters/deps.ts';
+import { unrecordedChangesOf } from '../adapters/execution-history.ts';
 import { notify } from '../adapters/notifier.ts';
+import { changesOfRun, messageOf } from '../adapters/run-changes.ts';
 import { failureReportNotification } from '../domain/notifications.ts';
 import { FailureReportInputSchema } from './inputs.ts';
 import { lambdaHandler } from './middy.ts';
@@ -33,8 +36,26 @@ export function describeCaught(error: { Error: string; Cause?: string | undefine
 export async function failureReport(input: z.infer<typeof FailureReportInputSchema>, d: Deps) {
   const { scope } = input;
   const caught = describeCaught(input.error);
-  // The run is over: no answer can reach it, so nobody is left looking at a request that changes nothing.
-  const { closedIds } = await d.approvals.closeUnansweredOfRun(scope.runId, scope, d.now(), 'the run failed');
+  // Each part below may fail on its own (the table that failed the run may still be failing): the notice
+  // goes out whatever happens, saying what could not be done, so a failure is never silent.
+  const problems: string[] = [];
+  let closedIds: string[] = [];
+  try {
+    // The run is over: no answer can reach it, so nobody is left looking at a request that changes nothing.
+    ({ closedIds } = await d.approvals.closeUnansweredOfRun(scope.runId, scope, d.now(), 'the run failed'));
+  } catch (error) {
+    problems.push(`The run's open approval requests could not be closed: ${messageOf(error)}`);
+  }
+  const recorded = await changesOfRun(d, scope, 'FailureReport', problems);
+  // The history keeps what a step could not write to the table: read it whatever the table says.
+  let unrecorded: string[] = [];
+  if (input.executionArn) {
+    try {
+      unrecorded = await unrecordedChangesOf(d.sfn, input.executionArn);
+    } catch (error) {
+      problems.push(`The execution history could not be read: ${messageOf(error)}`);
+    }
+  }
   await notify(
     d.sns,
     d.config.topicArn,
@@ -45,9 +66,20 @@ export async function failureReport(input: z.infer<typeof FailureReportInputSche
       state: caught.state,
       error: { name: caught.name, message: caught.message },
       at: d.now().toISOString(),
+      changes: recorded.changes,
+      openIntents: recorded.openIntents,
+      unrecorded,
+      problems,
     }),
   );
-  return { reported: true, ...caught, approvalsClosed: closedIds };
+  return {
+    reported: true,
+    ...caught,
+    approvalsClosed: closedIds,
+    changes: recorded.changes?.length ?? null,
+    openIntents: recorded.openIntents.length,
+    unrecorded: unrecorded.length,
+  };
 }
 
 export const handler = lambdaHandler('FailureReport', FailureReportInputSchema, (input) =>

@@ -76,6 +76,8 @@ export const FailureReportInputSchema = z.object({
   scope: ScopeSchema,
   iteration: z.number().int().min(0).optional(),
   error: CaughtErrorSchema,
+  /** `$$.Execution.Id`: the history holds every failed attempt, including changes a step could not record. */
+  executionArn: z.string().startsWith('arn:').optional(),
 });
 
 /** What FinalFindings (PublishFindings of the final pass) returned; the rest of its output is not needed. */

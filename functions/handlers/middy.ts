@@ -12,15 +12,14 @@ import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type { z } from 'zod';
-import { AccessError, AwsCallError, InvalidInputError, VecguardError } from '../shared/errors.ts';
+import {
+  AccessError,
+  AwsCallError,
+  InvalidInputError,
+  THROTTLING_CODES,
+  VecguardError,
+} from '../shared/errors.ts';
 import { logger, metrics, tracer } from '../shared/powertools.ts';
-
-const THROTTLING_CODES = new Set([
-  'RequestLimitExceeded',
-  'Throttling',
-  'ThrottlingException',
-  'TooManyRequestsException',
-]);
 
 /** An error as the state machine should see it: the name decides Retry and Catch. */
 export function stepError(step: string, error: unknown): Error {

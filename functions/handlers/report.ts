@@ -9,6 +9,7 @@
 
 import { type Deps, deps, runKey } from '../adapters/deps.ts';
 import { notify } from '../adapters/notifier.ts';
+import { closeOpenIntents } from '../adapters/run-changes.ts';
 import { runReportNotification } from '../domain/notifications.ts';
 import {
   countVerdicts,
@@ -18,6 +19,7 @@ import {
   summariseRun,
 } from '../domain/run-summary.ts';
 import type { AuditReport } from '../domain/verdict.ts';
+import { AwsCallError } from '../shared/errors.ts';
 import { type ReportInput, ReportInputSchema } from './inputs.ts';
 import { lambdaHandler } from './middy.ts';
 
@@ -32,6 +34,19 @@ export async function report(input: ReportInput, d: Deps) {
   for (let i = 0; i <= input.iterations; i++) {
     const a = await d.blobs.findBlob(key, 'audit', i);
     if (a) audits.push(a);
+  }
+  // A step that stopped between a change and its record left an intent open: read its outcome back now, so
+  // the report counts it. One that cannot be read back fails the run, and FailureReport names it.
+  const unread = await closeOpenIntents(d, scope, 'Report');
+  if (unread.length > 0) {
+    throw new AwsCallError(
+      'ec2',
+      'ReadBack',
+      'OutcomeUnknown',
+      `${unread.length} change(s) of this run have an intent but no outcome that could be read back: ${unread
+        .map(({ intent, why }) => `${intent.kind} on ${intent.resourceId} (${why})`)
+        .join('; ')}`,
+    );
   }
   const first = audits[0];
   const lastIteration = audits.length - 1;

@@ -7,6 +7,14 @@ import { VecguardError } from '../domain/errors.ts';
 
 export { InvalidInputError, PolicyError, VecguardError } from '../domain/errors.ts';
 
+/** Codes AWS uses for "slow down": the state machine backs off on these (ThrottlingError). */
+export const THROTTLING_CODES: ReadonlySet<string> = new Set([
+  'RequestLimitExceeded',
+  'Throttling',
+  'ThrottlingException',
+  'TooManyRequestsException',
+]);
+
 /** Codes AWS uses for "slow down / try again"; the SDK retries these, and so may Step Functions. */
 const RETRYABLE_CODES = new Set([
   'RequestLimitExceeded',
@@ -36,6 +44,20 @@ export class AwsCallError extends VecguardError {
     this.retryable = RETRYABLE_CODES.has(code);
   }
 }
+
+/**
+ * A change was made and its outcome could not be written to the audit log (its intent is there). Never
+ * retried: nothing more is changed without a record, and the failure report names the change.
+ */
+export class UnrecordedChangeError extends VecguardError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'UnrecordedChangeError';
+  }
+}
+
+/** Marks the sentence an `UnrecordedChangeError` names its change in, for whoever reads it back from the history. */
+export const UNRECORDED_MARK = 'but its outcome could not be recorded in the audit log';
 
 /** Access was refused or credentials are missing: retrying will not help, a person must fix IAM or the login. */
 export class AccessError extends AwsCallError {

@@ -55,6 +55,8 @@ interface LoopFunctionSpec {
    * on the enforcement loop (named, not referenced: the state machine refers to these functions).
    */
   readonly answersTasks?: true;
+  /** Reads its own executions' history (GetExecutionHistory on the loop's executions only). */
+  readonly readsHistory?: true;
   /** Calls AWS in the scope's account: assumes the member role when the execution names one. */
   readonly inScope?: true;
 }
@@ -129,7 +131,8 @@ export const LOOP_FUNCTION_SPECS = {
     ec2: 'read',
     inScope: true,
   },
-  // Reads what the steps stored (the final pass reads the scope again, as Inventory): no EC2, no Security Hub.
+  // Reads what the steps stored (the final pass reads the scope again, as Inventory), and reads EC2 back only
+  // to close an intent a stopped step left open: no EC2 change, no Security Hub.
   Report: {
     module: 'report',
     // Reads every iteration's audit and plan: at 5,000 VPCs several MB each.
@@ -143,6 +146,8 @@ export const LOOP_FUNCTION_SPECS = {
       scan: true,
     },
     publishes: true,
+    ec2: 'read',
+    inScope: true,
   },
   FailureReport: {
     module: 'failure-report',
@@ -155,6 +160,11 @@ export const LOOP_FUNCTION_SPECS = {
       scan: true,
     },
     publishes: true,
+    // Reads back what a step that died left unrecorded, so the notice lists every change; the history
+    // names what a step could not write to the table.
+    ec2: 'read',
+    inScope: true,
+    readsHistory: true,
   },
 } as const satisfies Record<string, LoopFunctionSpec>;
 
@@ -279,6 +289,21 @@ export class LoopFunctions extends Construct {
                 service: 'states',
                 resource: 'stateMachine',
                 resourceName: ENFORCEMENT_LOOP_NAME,
+                arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+              }),
+            ],
+          }),
+        );
+      if (spec.readsHistory)
+        statements.push(
+          new iam.PolicyStatement({
+            sid: 'ReadOwnExecutionHistory',
+            actions: ['states:GetExecutionHistory'],
+            resources: [
+              stack.formatArn({
+                service: 'states',
+                resource: 'execution',
+                resourceName: `${ENFORCEMENT_LOOP_NAME}:*`,
                 arnFormat: ArnFormat.COLON_RESOURCE_NAME,
               }),
             ],

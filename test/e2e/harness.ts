@@ -54,12 +54,28 @@ export function approver(loop: LocalLoop, decide: (a: Approval) => boolean | und
   let running = true;
   const done = (async () => {
     while (running) {
-      for (const a of await loop.approvals.listPending(new Date())) {
+      // A table under an injected fault fails the listing: the person looks again a moment later.
+      const pending = await loop.approvals.listPending(new Date()).catch(() => []);
+      for (const a of pending) {
         if (answered.has(a.approvalId)) continue;
         answered.add(a.approvalId);
         seen.push(a);
         const answer = decide(a);
-        if (answer !== undefined) await loop.answer(a.approvalId, { approve: answer, reason: 'e2e' });
+        if (answer === undefined) continue;
+        try {
+          await loop.answer(a.approvalId, { approve: answer, reason: 'e2e' });
+        } catch (error) {
+          const { code, status } = error as { code?: string; status?: number };
+          // The run closed the request first, or stopped waiting for it (it failed or ended): a race a person
+          // can lose too.
+          if (code === 'ApprovalAlreadyDecided' || code === 'ApprovalNoLongerAwaited') continue;
+          // The endpoint failed (its table under an injected fault): the person tries again.
+          if (status !== undefined && status >= 500) {
+            answered.delete(a.approvalId);
+            continue;
+          }
+          throw error;
+        }
       }
       await new Promise((r) => setTimeout(r, 20));
     }
@@ -79,12 +95,13 @@ export async function runToEnd(
   loop: LocalLoop,
   decide: (a: Approval) => boolean | undefined,
   scope: { accountId?: string; region?: string } = {},
+  waitMs = 120_000,
 ) {
   const stop = approver(loop, decide);
   const started = await loop.sweep({ accountId: scope.accountId ?? ACCOUNT, region: scope.region ?? REGION });
   if (started.length !== 1) throw new Error(`the sweep started ${started.length} executions, not one`);
   const { executionArn, runId, accountId, region } = started[0] as (typeof started)[number];
-  const result = await loop.wait(executionArn, 120_000);
+  const result = await loop.wait(executionArn, waitMs);
   const approvals = await stop();
   const summary =
     result.status === 'SUCCEEDED'

@@ -237,11 +237,15 @@ describe('least privilege', () => {
     expect(actionsOfRole(roleOf('apply')).has('iam:PassRole')).toBe(false);
   });
 
-  it.each(['inventory', 'poll-transitions'])('%s reads EC2 and changes nothing there', (module) => {
-    const ec2 = ec2ActionsOf(module);
-    expect(ec2).toEqual([...EC2_READ_ACTIONS].sort());
-    expect(ec2.filter((a) => !/^ec2:(Describe|Get)/.test(a))).toEqual([]);
-  });
+  // Report and FailureReport read EC2 back only to close the intents a stopped step left open.
+  it.each(['inventory', 'poll-transitions', 'report', 'failure-report'])(
+    '%s reads EC2 and changes nothing there',
+    (module) => {
+      const ec2 = ec2ActionsOf(module);
+      expect(ec2).toEqual([...EC2_READ_ACTIONS].sort());
+      expect(ec2.filter((a) => !/^ec2:(Describe|Get)/.test(a))).toEqual([]);
+    },
+  );
 
   it.each([
     'audit',
@@ -250,9 +254,6 @@ describe('least privilege', () => {
     'publish-findings',
     'request-approval',
     'record-rejection',
-    // Report reads what the steps stored; the final pass reads EC2 through Inventory.
-    'report',
-    'failure-report',
     'on-event',
   ])('%s has no EC2 permission', (module) => {
     expect(ec2ActionsOf(module)).toEqual([]);
@@ -313,7 +314,14 @@ describe('least privilege', () => {
   });
 
   it('functions that reach into a scope may assume only the member role', () => {
-    for (const module of ['inventory', 'publish-findings', 'apply', 'poll-transitions']) {
+    for (const module of [
+      'inventory',
+      'publish-findings',
+      'apply',
+      'poll-transitions',
+      'report',
+      'failure-report',
+    ]) {
       const assume = statementsOf(roleOf(module)).filter((s) => actionsOf(s).includes('sts:AssumeRole'));
       expect(
         assume.map((s) => s.Resource),
@@ -327,7 +335,7 @@ describe('least privilege', () => {
         },
       ]);
     }
-    for (const module of ['audit', 'plan', 'load-page', 'report', 'on-event']) {
+    for (const module of ['audit', 'plan', 'load-page', 'on-event']) {
       expect(actionsOfRole(roleOf(module)).has('sts:AssumeRole'), module).toBe(false);
     }
   });
@@ -582,7 +590,14 @@ describe('member accounts', () => {
       .filter((fn) => fn.Properties.Environment.Variables.VECGUARD_MEMBER_EXTERNAL_ID === 'vecguard-7f3a')
       .map((fn) => String(fn.Properties.Description).replace(/^vecguard: /, ''))
       .sort();
-    expect(withId).toEqual(['apply', 'inventory', 'poll-transitions', 'publish-findings']);
+    expect(withId).toEqual([
+      'apply',
+      'failure-report',
+      'inventory',
+      'poll-transitions',
+      'publish-findings',
+      'report',
+    ]);
     const withoutId = fns.filter(
       (fn) => fn.Properties.Environment.Variables.VECGUARD_MEMBER_EXTERNAL_ID === undefined,
     );

@@ -69,11 +69,25 @@ export interface ActionResult extends ApplyOutcome {
 export interface ApplyOptions {
   /** Read the result once right after applying (the loop's PollTransitions keeps polling). Default false. */
   readonly verify?: boolean;
+  /**
+   * Called after the preconditions said ok and before the change is made, with the state they read: the
+   * audit log's intent is written here. If it throws, nothing is changed and the error is thrown on
+   * unchanged (the one error `applyPlannedAction` lets out: a change that could not be recorded is not made).
+   */
+  readonly beforeChange?: (before: StateSnapshot) => Promise<void>;
+}
+
+/** Carries a `beforeChange` failure past the catch that turns AWS errors into outcomes. */
+class NotRecorded {
+  readonly error: unknown;
+  constructor(error: unknown) {
+    this.error = error;
+  }
 }
 
 /**
  * Apply one planned action: preconditions on the live state, then the change, then (optionally) a first
- * verify. Returns exactly one outcome and never throws.
+ * verify. Returns exactly one outcome and never throws, except what `beforeChange` throws.
  */
 export async function applyPlannedAction(
   ctx: ActionContext,
@@ -102,10 +116,18 @@ export async function applyPlannedAction(
     if (checked.status === 'already-so') {
       return result(out('already-so', checked.message, { before: checked.before }));
     }
+    if (options.beforeChange) {
+      try {
+        await options.beforeChange(checked.before);
+      } catch (error) {
+        throw new NotRecorded(error);
+      }
+    }
     const applied = await definition.apply(ctx, action, checked);
     if (!options.verify || applied.outcome !== 'applied') return result(applied);
     return result(applied, await verifySafely(definition, ctx, action));
   } catch (error) {
+    if (error instanceof NotRecorded) throw error.error;
     const failure = failureOf(error);
     return result(
       out('failed', failure.message, {
@@ -149,5 +171,51 @@ export async function undoChange(ctx: ActionContext, entry: AppliedChange): Prom
   } catch (error) {
     const failure = failureOf(error);
     return out('failed', failure.message, { errorCode: failure.errorCode, retryable: failure.retryable });
+  }
+}
+
+/**
+ * What the live state says of a change whose caller stopped before recording it: in effect (the call took),
+ * failed (it landed somewhere else: the unit's verify says how), or not in effect (the call was lost or
+ * refused). `unknown` when the state could not be read: the intent stays open for the next reader.
+ */
+export type ReadBack =
+  | {
+      readonly status: 'in-effect' | 'not-in-effect' | 'failed';
+      readonly message: string;
+      readonly state?: StateSnapshot;
+    }
+  | { readonly status: 'unknown'; readonly message: string };
+
+export async function readBack(ctx: ActionContext, action: PlannedAction): Promise<ReadBack> {
+  const definition: ActionDefinition = ACTIONS[action.kind];
+  try {
+    const checked = await definition.preconditions(ctx, action);
+    if (checked.status === 'already-so')
+      return { status: 'in-effect', message: checked.message, state: checked.before };
+    if (checked.status === 'ok') {
+      return {
+        status: 'not-in-effect',
+        message: 'the live state still wants the change: the call was lost or did not take',
+        state: checked.before,
+      };
+    }
+    // Refused now: the change may have landed somewhere the preconditions do not start from (enforce-failed).
+    const verified = await definition.verify(ctx, action);
+    if (verified.status === 'failed') {
+      return {
+        status: 'failed',
+        message: verified.message,
+        ...(verified.state ? { state: verified.state } : {}),
+      };
+    }
+    return {
+      status: 'in-effect',
+      message: verified.message,
+      ...(verified.state ? { state: verified.state } : {}),
+    };
+  } catch (error) {
+    const failure = failureOf(error);
+    return { status: 'unknown', message: `${failure.errorCode}: ${failure.message}` };
   }
 }

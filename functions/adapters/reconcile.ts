@@ -1,0 +1,58 @@
+/**
+ * Closing open intents (functions/adapters/store/audit-log.ts): a step that stopped between a mutating call
+ * and its record (a killed Lambda, a table that refused the write) left an intent with no outcome. Whoever
+ * finds one reads the live state back and appends the outcome it shows, saying it was read back and by whom,
+ * so a run never ends with a change the audit log does not explain.
+ */
+import { readBack } from './actions/registry.ts';
+import type { ActionContext } from './actions/types.ts';
+import type { AuditEntry, AuditIntent, AuditLog, OpenIntentFilter } from './store/audit-log.ts';
+
+export interface Reconciled {
+  /** Outcome entries appended, one per intent closed. */
+  readonly closed: AuditEntry[];
+  /** Intents still open: their state could not be read (the message says why). */
+  readonly open: { readonly intent: AuditIntent; readonly why: string }[];
+}
+
+export async function reconcileOpenIntents(
+  log: AuditLog,
+  ctx: ActionContext,
+  scope: { readonly accountId: string; readonly region: string },
+  filter: OpenIntentFilter,
+  by: string,
+): Promise<Reconciled> {
+  const closed: AuditEntry[] = [];
+  const open: Reconciled['open'] = [];
+  for (const intent of await log.listOpenIntents(scope.accountId, scope.region, filter)) {
+    const seen = await readBack(ctx, intent.action);
+    if (seen.status === 'unknown') {
+      open.push({ intent, why: seen.message });
+      continue;
+    }
+    const outcome = seen.status === 'in-effect' ? 'applied' : 'failed';
+    closed.push(
+      await log.appendAuditEntry({
+        at: ctx.now().toISOString(),
+        accountId: intent.accountId,
+        region: intent.region,
+        actionId: intent.actionId,
+        runId: intent.runId,
+        kind: intent.kind,
+        resourceId: intent.resourceId,
+        params: intent.params,
+        ...(intent.approvalId ? { approvalId: intent.approvalId } : {}),
+        approvedBy: intent.approvedBy,
+        before: intent.before,
+        ...('state' in seen && seen.state ? { after: seen.state } : {}),
+        outcome,
+        ...(outcome === 'failed'
+          ? { error: `${seen.status === 'failed' ? 'TransitionFailed' : 'NotInEffect'}: ${seen.message}` }
+          : {}),
+        intentAt: intent.at,
+        reconciled: `read back from the live state by ${by}: the step that made the call stopped before recording its outcome`,
+      }),
+    );
+  }
+  return { closed, open };
+}
