@@ -6,9 +6,11 @@
  */
 import { applyPlannedAction } from '../adapters/actions/registry.ts';
 import type { ActionContext } from '../adapters/actions/types.ts';
-import { type Deps, deps, runKey } from '../adapters/deps.ts';
+import { budgetOwner, changeCaps, type Deps, deps, runKey } from '../adapters/deps.ts';
 import type { Approval } from '../adapters/store/approvals.ts';
 import type { AuditOutcome } from '../adapters/store/audit-log.ts';
+import { ApplyBudget } from '../adapters/store/change-budget.ts';
+import { isMutating } from '../domain/action-kinds.ts';
 import type { PlannedAction } from '../domain/remediation-plan.ts';
 import { AwsCallError, InvalidInputError } from '../shared/errors.ts';
 import { type ApplyInput, ApplyInputSchema } from './inputs.ts';
@@ -90,6 +92,11 @@ export async function apply(input: ApplyInput, d: Deps) {
   const succeeded = new Set<string>();
   const counts = { applied: 0, dryRun: 0, alreadySo: 0, refused: 0, failed: 0, skipped: 0 };
   let retryable: { code: string; message: string } | undefined;
+  // The run's and the sweep's change caps, counted in the state table across iterations and scopes.
+  const budget = new ApplyBudget(d.changeBudget, budgetOwner(scope), changeCaps(d.policy), {
+    dryRun: d.dryRun,
+    mutatingCalls: () => ec2.stats.mutating,
+  });
 
   for (const action of actions as PlannedAction[]) {
     // A dependency not done in this call (deferred, waiting for approval, failed) holds the action back.
@@ -97,6 +104,7 @@ export async function apply(input: ApplyInput, d: Deps) {
       counts.skipped++;
       continue;
     }
+    if (!(await budget.admit({ id: action.id, mutating: isMutating(action.kind) }))) continue;
     const result = await applyPlannedAction(ctx, action);
     if (result.outcome === 'guidance') continue;
     if (SUCCESS.has(result.outcome)) succeeded.add(action.id);
@@ -132,10 +140,12 @@ export async function apply(input: ApplyInput, d: Deps) {
         : {}),
     });
   }
+  await budget.settle();
   // Throttling or a 5xx that outlived the SDK's retries: let the state machine retry the step. Actions
   // already applied come back "already so", so a retry is safe.
   if (retryable) throw new AwsCallError('ec2', 'Apply', retryable.code, retryable.message);
-  return { groupId, mode, ...counts, ec2Calls: ec2.stats.total };
+  // Held back by a cap: deferred to a later run, not failed (noted for Report; the next Plan defers them).
+  return { groupId, mode, ...counts, deferredCap: budget.heldBack.length, ec2Calls: ec2.stats.total };
 }
 
 export const handler = lambdaHandler('Apply', ApplyInputSchema, (input) => apply(input, deps()));
