@@ -6,6 +6,7 @@ import {
   organizationalUnitsOf,
   parsePolicy,
   policyNeedsOrganization,
+  policyWarnings,
   resolveVpcPolicy,
 } from '../../functions/domain/policy.ts';
 import { CliError, EXIT, type ExitCode, type Io } from '../io.ts';
@@ -94,6 +95,8 @@ export async function policyCommand(args: readonly string[], io: Io): Promise<Ex
           ? `${file}: targets OUs (${organizationalUnitsOf(policy).join(', ')}): vecguard will read AWS Organizations, from the management account or a delegated administrator (docs/deploy.md)\n`
           : ''),
     );
+    // Valid, so exit 0: a warning asks for a second look, it does not refuse the policy.
+    for (const warning of policyWarnings(policy)) io.stderr.write(`${file}: warning: ${warning}\n`);
     return EXIT.ok;
   }
   if (sub === 'init') {

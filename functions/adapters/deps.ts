@@ -20,6 +20,7 @@ import { ActionRateLimiter, EC2_BUCKETS } from './rate-limit.ts';
 import { ApprovalStore } from './store/approvals.ts';
 import { AuditLog } from './store/audit-log.ts';
 import { BlobStore } from './store/blob-store.ts';
+import { ChangeBudgetStore } from './store/change-budget.ts';
 import { type StateTable, stateTableClient } from './store/table.ts';
 import { VerdictHistoryStore } from './store/verdict-history.ts';
 
@@ -30,6 +31,8 @@ export interface Scope {
   readonly region: string;
   /** The member-account role to assume; null: the function's own credentials. */
   readonly roleArn: string | null;
+  /** The scheduled sweep the run belongs to; null (or absent): none. */
+  readonly sweepId?: string | null;
 }
 
 export interface Deps {
@@ -42,6 +45,8 @@ export interface Deps {
   readonly history: VerdictHistoryStore;
   readonly approvals: ApprovalStore;
   readonly auditLog: AuditLog;
+  /** Changes made per run and per sweep, against the policy's caps (Plan reads it, Apply reserves). */
+  readonly changeBudget: ChangeBudgetStore;
   readonly sns: SNSClient;
   /** Answers a retried approval task with a decision already recorded (RequestApproval only). */
   readonly sfn: SFNClient;
@@ -141,6 +146,7 @@ export function buildDeps(env: NodeJS.ProcessEnv = process.env): Deps {
     history: new VerdictHistoryStore(table),
     approvals: new ApprovalStore(table),
     auditLog: new AuditLog(table),
+    changeBudget: new ChangeBudgetStore(table),
     sns: new SNSClient({}),
     sfn: new SFNClient({}),
     sts,
@@ -187,4 +193,14 @@ export function resetDeps(): void {
 
 export function runKey(scope: Scope) {
   return { runId: scope.runId, accountId: scope.accountId, region: scope.region };
+}
+
+/** Whose change budget the scope's run draws on (store/change-budget.ts). */
+export function budgetOwner(scope: Scope) {
+  return { run: runKey(scope), sweepId: scope.sweepId ?? null };
+}
+
+/** The policy's caps, as the change budget takes them. */
+export function changeCaps(policy: Policy) {
+  return { perRun: policy.limits.maxChangesPerRun, perSweep: policy.limits.maxChangesPerSweep };
 }

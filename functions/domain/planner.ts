@@ -38,6 +38,13 @@ export interface PlanOptions {
   readonly at?: Date;
   /** Override `policy.dryRun` (e.g. from a CLI flag). Dry-run plans exactly the same actions. */
   readonly dryRun?: boolean;
+  /**
+   * Changes the run may still make: what the caps per run and per sweep leave after the changes it (and its
+   * sweep) already made, counted in the state table. Default: `limits.maxChangesPerRun`, a run's first plan.
+   * The plan readies at most this many; the rest are `deferred-cap`, so nobody is asked to approve a change
+   * the budget would hold back.
+   */
+  readonly changesLeft?: number;
 }
 
 /**
@@ -693,7 +700,7 @@ export function plan(
   for (const d of drafts) if (!unique.has(d.id)) unique.set(d.id, d);
   const actions = applyRails(orderDrafts([...unique.values()]), {
     windowOpen: inMaintenanceWindow(policy, at),
-    maxChanges: policy.limits.maxChangesPerRun,
+    maxChanges: Math.max(0, Math.min(policy.limits.maxChangesPerRun, options.changesLeft ?? Infinity)),
     maxCostCents: Math.round(policy.limits.maxMonthlyCostUsd * 100),
   });
 

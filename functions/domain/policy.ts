@@ -81,6 +81,16 @@ export const TargetSchema = z.strictObject({
 });
 export type Target = z.infer<typeof TargetSchema>;
 
+/**
+ * No policy may let one run, or one sweep, make more changes than this. Each change is one item of the
+ * change-budget set in the state table (functions/adapters/store/change-budget.ts), well under DynamoDB's
+ * 400 KB item limit at this size; and a rollout of more than a thousand changes at once is one no reviewer
+ * can follow.
+ */
+export const MAX_CHANGES_HARD_LIMIT = 1000;
+
+export const DEFAULT_LIMITS = { maxChangesPerRun: 25, maxChangesPerSweep: 100, maxMonthlyCostUsd: 1000 };
+
 export const PolicySchema = z.strictObject({
   version: z.literal(1),
   /** Plan and report everything; apply nothing (mutating calls go out with DryRun or not at all). */
@@ -105,12 +115,33 @@ export const PolicySchema = z.strictObject({
     .default({ timeoutMinutes: 1440 }),
   limits: z
     .strictObject({
-      /** Blast radius: applied actions per run (auto and approved together); the rest wait for the next run. */
-      maxChangesPerRun: z.number().int().min(0).default(25),
+      /**
+       * Blast radius: changes one run may make, across all its iterations (auto and approved together);
+       * the rest are deferred to the next run. Counted in the state table (docs/loop.md "Change caps").
+       */
+      maxChangesPerRun: z
+        .number()
+        .int()
+        .min(0)
+        .max(
+          MAX_CHANGES_HARD_LIMIT,
+          `at most ${MAX_CHANGES_HARD_LIMIT} (a hard maximum); roll out larger estates over several runs`,
+        )
+        .default(DEFAULT_LIMITS.maxChangesPerRun),
+      /** Changes all the runs of one scheduled sweep may make together, across every scope it starts. */
+      maxChangesPerSweep: z
+        .number()
+        .int()
+        .min(0)
+        .max(
+          MAX_CHANGES_HARD_LIMIT,
+          `at most ${MAX_CHANGES_HARD_LIMIT} (a hard maximum); roll out larger estates over several sweeps`,
+        )
+        .default(DEFAULT_LIMITS.maxChangesPerSweep),
       /** Actions whose added monthly cost would pass this are deferred. */
-      maxMonthlyCostUsd: z.number().nonnegative().default(1000),
+      maxMonthlyCostUsd: z.number().nonnegative().default(DEFAULT_LIMITS.maxMonthlyCostUsd),
     })
-    .default({ maxChangesPerRun: 25, maxMonthlyCostUsd: 1000 }),
+    .default(DEFAULT_LIMITS),
   /**
    * Where new flow logs carrying `${encryption-status}` are delivered. Absent: vecguard plans no flow logs
    * (it cannot guess a destination), and only reports VPCs that lack one.
@@ -277,6 +308,49 @@ export function resolveVpcPolicy(policy: Policy, scope: VpcScope): ResolvedVpcPo
   if (modeTag.success) return { ...base, mode: modeTag.data, source: `tag:${MODE_TAG}` };
   if (target) return { ...base, mode: target.mode, source: `target:${target.name}` };
   return { ...base, mode: policy.defaults.mode, source: 'defaults' };
+}
+
+/**
+ * Caps above which a policy that asks no person warns (`policyWarnings`): the defaults. They are the
+ * largest blast radius vecguard ships with, and they assume people approve the risky kinds; a policy that
+ * lets every action run on its own and also raises the caps removes both rails at once.
+ */
+export const UNATTENDED_CAPS = {
+  maxChangesPerRun: DEFAULT_LIMITS.maxChangesPerRun,
+  maxChangesPerSweep: DEFAULT_LIMITS.maxChangesPerSweep,
+} as const;
+
+/** Does no action of any target (or of the defaults) wait for a person? `off` asks nobody either. */
+export function asksNobody(policy: Policy): boolean {
+  const gateSets = [
+    { ...DEFAULT_GATES, ...policy.defaults.actions },
+    ...policy.targets
+      .filter((t) => t.mode !== 'ignore')
+      .map((t) => ({ ...DEFAULT_GATES, ...policy.defaults.actions, ...(t.actions ?? {}) })),
+  ];
+  const gates = gateSets.flatMap((g) => Object.values(g));
+  return !gates.includes('approval') && gates.includes('auto');
+}
+
+/**
+ * What a valid policy still should not say without a second look, one line each (`vecguard policy
+ * validate` prints them and exits 0): today, caps above `UNATTENDED_CAPS` while no action waits for a person.
+ */
+export function policyWarnings(policy: Policy): string[] {
+  if (!asksNobody(policy)) return [];
+  const { maxChangesPerRun, maxChangesPerSweep } = policy.limits;
+  const high = [
+    ...(maxChangesPerRun > UNATTENDED_CAPS.maxChangesPerRun
+      ? [`limits.maxChangesPerRun is ${maxChangesPerRun} (default ${UNATTENDED_CAPS.maxChangesPerRun})`]
+      : []),
+    ...(maxChangesPerSweep > UNATTENDED_CAPS.maxChangesPerSweep
+      ? [`limits.maxChangesPerSweep is ${maxChangesPerSweep} (default ${UNATTENDED_CAPS.maxChangesPerSweep})`]
+      : []),
+  ];
+  if (high.length === 0) return [];
+  return [
+    `every action runs without approval and ${high.join(' and ')}: one run can change that much with nobody asked; lower the caps or gate the risky kinds with approval`,
+  ];
 }
 
 /** Monthly price of one VPC's encryption control under this policy. */

@@ -95,6 +95,12 @@ export const RunSummarySchema = z.object({
     .nullable(),
   /** Verdict counts at the start of each iteration, and at the end. */
   verdictsPerIteration: z.array(VerdictCountsSchema),
+  /**
+   * Actions the caps held back and the run never made: `deferred-cap` in its last plan (changes per run or
+   * sweep, or the monthly cost limit), or refused a reservation by Apply. Not failures: a later run picks
+   * them up. Absent in summaries stored before the caps were counted.
+   */
+  deferredCap: z.number().int().optional(),
 });
 export type RunSummary = z.infer<typeof RunSummarySchema>;
 
@@ -122,6 +128,8 @@ export interface RunRecord {
   readonly approvals: readonly { readonly status: string }[];
   /** What publishing the final pass's findings did; null when there was no final pass. */
   readonly findings: RunSummary['findings'];
+  /** Actions Apply held back because a change cap was full (store/change-budget.ts). */
+  readonly heldBack?: readonly string[];
 }
 
 /** The audit log's order: time, then action id. */
@@ -249,7 +257,22 @@ export function summariseRun(record: RunRecord): RunSummary {
       ...record.audits.map(countVerdicts),
       ...(final.fresh ? [countVerdicts(final.audit)] : []),
     ],
+    deferredCap: deferredByCaps(record, attempts),
   };
+}
+
+/** How many actions a cap held back and no later attempt of the run made (see `RunSummary.deferredCap`). */
+function deferredByCaps(record: RunRecord, attempts: readonly ActionAttempt[]): number {
+  const made = new Set(
+    [...lastAttempts(attempts).values()]
+      .filter((a) => a.outcome === 'applied' || a.outcome === 'already-so' || a.outcome === 'dry-run')
+      .map((a) => a.actionId),
+  );
+  const held = new Set([
+    ...(record.plans.at(-1)?.actions ?? []).filter((a) => a.status === 'deferred-cap').map((a) => a.id),
+    ...(record.heldBack ?? []),
+  ]);
+  return [...held].filter((id) => !made.has(id)).length;
 }
 
 /** The SNS run report of a summary: verdict counts before → after, every action, what is left and why. */

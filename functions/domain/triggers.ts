@@ -707,6 +707,20 @@ export function runIdOf(trigger: Trigger): string {
   return `run-${compactTime(trigger.time)}-${triggerDigest(trigger).slice(0, 8)}`;
 }
 
+/**
+ * The sweep a trigger's run belongs to, `sweep-<event time>-<8 hex>`, or null for a run an event started.
+ * Derived from the schedule event's own id and time, which every scope of the sweep carries (`sweepTriggers`),
+ * never from the scope: all the runs of one sweep share one change budget (`limits.maxChangesPerSweep`), and a
+ * re-delivered schedule event names the same sweep.
+ */
+export function sweepIdOf(trigger: Trigger): string | null {
+  if (trigger.source !== 'schedule') return null;
+  return `sweep-${compactTime(trigger.time)}-${digest(`sweep|${trigger.eventId}`).slice(0, 8)}`;
+}
+
+/** Run and sweep ids: they name state-table keys, so a character set that needs no escaping. */
+export const RUN_ID_PATTERN = /^[A-Za-z0-9_-]{1,80}$/;
+
 /** The enforcement loop's execution input (docs/loop.md "One execution = one scope"). */
 export const ExecutionInputSchema = z.object({
   runId: z.string().min(1),
@@ -719,6 +733,8 @@ export const ExecutionInputSchema = z.object({
    * starts the run when the policy targets OUs; empty otherwise. A handful of ids: AWS nests OUs five deep.
    */
   organizationalUnitIds: z.array(ParentIdSchema).max(6),
+  /** The scheduled sweep this run is part of (`sweepIdOf`); null for a run an event started. */
+  sweepId: z.string().regex(RUN_ID_PATTERN).nullable().default(null),
   maxIterations: z.number().int().positive(),
   pollSeconds: z.number().int().positive(),
   maxPolls: z.number().int().positive(),
@@ -759,6 +775,7 @@ export function executionInput(
         : `arn:${partitionOf(trigger.region)}:iam::${trigger.accountId}:role/${settings.memberRoleName}`,
     vpcIds: trigger.vpcIds,
     organizationalUnitIds: [...organizationalUnitIds],
+    sweepId: sweepIdOf(trigger),
     ...LOOP_DEFAULTS,
     approvalTimeoutSeconds: settings.policy.approval.timeoutMinutes * 60,
   };

@@ -7,10 +7,12 @@
  */
 import { applyPlannedAction } from '../adapters/actions/registry.ts';
 import type { ActionContext } from '../adapters/actions/types.ts';
-import { type Deps, deps, runKey } from '../adapters/deps.ts';
+import { budgetOwner, changeCaps, type Deps, deps, runKey } from '../adapters/deps.ts';
 import { reconcileOpenIntents } from '../adapters/reconcile.ts';
 import type { Approval } from '../adapters/store/approvals.ts';
 import type { AuditIntent, AuditIntentInput, AuditOutcome } from '../adapters/store/audit-log.ts';
+import { ApplyBudget } from '../adapters/store/change-budget.ts';
+import { isMutating } from '../domain/action-kinds.ts';
 import type { PlannedAction } from '../domain/remediation-plan.ts';
 import { diePoint } from '../shared/die-points.ts';
 import {
@@ -100,6 +102,11 @@ export async function apply(input: ApplyInput, d: Deps) {
   const succeeded = new Set<string>();
   const counts = { applied: 0, dryRun: 0, alreadySo: 0, refused: 0, failed: 0, skipped: 0, reconciled: 0 };
   let retryable: { code: string; message: string } | undefined;
+  // The run's and the sweep's change caps, counted in the state table across iterations and scopes.
+  const budget = new ApplyBudget(d.changeBudget, budgetOwner(scope), changeCaps(d.policy), {
+    dryRun: d.dryRun,
+    mutatingCalls: () => ec2.stats.mutating,
+  });
 
   // An earlier attempt of this step that stopped between a change and its record left open intents: read
   // their outcome back from the live state first, so the change is recorded and not made twice.
@@ -122,6 +129,8 @@ export async function apply(input: ApplyInput, d: Deps) {
       counts.skipped++;
       continue;
     }
+    // The caps come first: an action they hold back opens no intent.
+    if (!(await budget.admit({ id: action.id, mutating: isMutating(action.kind) }))) continue;
     const who = approvedBy.get(action.id) ?? { approvedBy: 'auto' };
     const recorded = {
       accountId: scope.accountId,
@@ -188,10 +197,12 @@ export async function apply(input: ApplyInput, d: Deps) {
     }
     if (throttled) break;
   }
+  await budget.settle();
   // Throttling or a 5xx that outlived the SDK's retries: let the state machine retry the step. Actions
   // already applied come back "already so", so a retry is safe.
   if (retryable) throw new AwsCallError('ec2', 'Apply', retryable.code, retryable.message);
-  return { groupId, mode, ...counts, ec2Calls: ec2.stats.total };
+  // Held back by a cap: deferred to a later run, not failed (noted for Report; the next Plan defers them).
+  return { groupId, mode, ...counts, deferredCap: budget.heldBack.length, ec2Calls: ec2.stats.total };
 }
 
 /** The intent of a change about to be made; if the log refuses it, the change is not made. */

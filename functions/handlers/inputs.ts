@@ -14,6 +14,12 @@ export const ScopeSchema = z.object({
   vpcIds: z.array(z.string().startsWith('vpc-')).nullable().default(null),
   /** The account's parent chain in AWS Organizations (functions/domain/triggers.ts `ExecutionInput`). */
   organizationalUnitIds: z.array(ParentIdSchema).max(6).default([]),
+  /** The scheduled sweep the run belongs to: its runs share one change budget (store/change-budget.ts). */
+  sweepId: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,80}$/, 'a sweep id is 1-80 letters, digits, - and _')
+    .nullable()
+    .optional(),
 });
 export type Scope = z.infer<typeof ScopeSchema>;
 

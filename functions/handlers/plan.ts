@@ -3,7 +3,7 @@
  * Gateway) and paged. What a person already answered in this run is not asked again.
  */
 
-import { type Deps, deps, runKey } from '../adapters/deps.ts';
+import { budgetOwner, changeCaps, type Deps, deps, runKey } from '../adapters/deps.ts';
 import { plan } from '../domain/planner.ts';
 import { pageCount, type StoredPlan, workGroups } from '../domain/work-groups.ts';
 import { type StepInput, StepInputSchema } from './inputs.ts';
@@ -20,6 +20,18 @@ export async function runDecisions(d: Deps, scope: StepInput['scope']) {
   return { approvals, approvedActionIds, refusedActionIds };
 }
 
+/**
+ * What the run's and its sweep's caps leave (store/change-budget.ts). A dry run reserves nothing, so it
+ * plans as a first run would. Apply reserves each change again: scopes of one sweep plan at the same time,
+ * and only the reservation holds the sweep's cap.
+ */
+async function changesLeft(d: Deps, scope: StepInput['scope']): Promise<number> {
+  if (d.dryRun) return d.policy.limits.maxChangesPerRun;
+  const caps = changeCaps(d.policy);
+  const used = await d.changeBudget.used(budgetOwner(scope));
+  return Math.min(caps.perRun - used.run, used.sweep === null ? Infinity : caps.perSweep - used.sweep);
+}
+
 export async function planStep(input: StepInput, d: Deps) {
   const { scope, iteration } = input;
   const key = runKey(scope);
@@ -27,7 +39,11 @@ export async function planStep(input: StepInput, d: Deps) {
     d.blobs.getBlob(key, 'snapshot', iteration),
     d.blobs.getBlob(key, 'audit', iteration),
   ]);
-  const remediation = plan(report, snapshot, d.policy, { at: d.now(), dryRun: d.dryRun });
+  const remediation = plan(report, snapshot, d.policy, {
+    at: d.now(),
+    dryRun: d.dryRun,
+    changesLeft: await changesLeft(d, scope),
+  });
   const decisions = await runDecisions(d, scope);
   // A dry run changes nothing, so a second iteration would plan the same again: one pass is the rehearsal.
   const groups = d.dryRun && iteration > 0 ? [] : workGroups(remediation, decisions);

@@ -7,7 +7,7 @@
  * folded by the domain (functions/domain/run-summary.ts).
  */
 
-import { type Deps, deps, runKey } from '../adapters/deps.ts';
+import { budgetOwner, type Deps, deps, runKey } from '../adapters/deps.ts';
 import { notify } from '../adapters/notifier.ts';
 import { closeOpenIntents } from '../adapters/run-changes.ts';
 import { runReportNotification } from '../domain/notifications.ts';
@@ -88,6 +88,7 @@ export async function report(input: ReportInput, d: Deps) {
     // The run ends here: an approval still pending can no longer be answered, so it is closed as expired.
     approvals: (await d.approvals.closeUnansweredOfRun(scope.runId, scope, d.now())).approvals,
     findings,
+    heldBack: d.dryRun ? [] : (await d.changeBudget.ofRun(budgetOwner(scope))).heldBack,
   };
   const summary = summariseRun(record);
   await d.blobs.putBlob(key, 'report', 0, summary);
@@ -101,6 +102,7 @@ export async function report(input: ReportInput, d: Deps) {
     verdicts: countVerdicts(final),
     actions: summary.actions,
     approvals: summary.approvals,
+    deferredCap: summary.deferredCap ?? 0,
     stored: { pk: `RUN#${scope.runId}#${scope.accountId}#${scope.region}`, name: 'report' },
   };
 }

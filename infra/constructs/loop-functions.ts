@@ -90,12 +90,12 @@ export const LOOP_FUNCTION_SPECS = {
     securityHub: true,
     inScope: true,
   },
-  // listForRun scans the approvals (no index on them).
+  // listForRun scans the approvals (no index on them); the run and sweep counters say what the caps leave.
   Plan: {
     module: 'plan',
     timeout: Duration.minutes(2),
     memorySize: 1024,
-    table: { read: [K.run, K.approval], write: [K.run], scan: true },
+    table: { read: [K.run, K.sweep, K.approval], write: [K.run], scan: true },
   },
   LoadPage: { module: 'load-page', timeout: Duration.seconds(30), memorySize: 256, table: { read: [K.run] } },
   // Long enough to stop an instance, change its type and start it again (move-instance polls both ways).

@@ -24,6 +24,7 @@ const input: ExecutionInput = {
   roleArn: null,
   vpcIds: ['vpc-0a1b2c3d4e5f60718'],
   organizationalUnitIds: [],
+  sweepId: null,
   maxIterations: 4,
   pollSeconds: 30,
   maxPolls: 40,

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { GATED_ACTION_KINDS } from '../../functions/domain/action-kinds.ts';
 import { run } from './helpers.ts';
 
 describe('vecguard policy', () => {
@@ -45,6 +46,33 @@ describe('vecguard policy', () => {
       /^vecguard: .*bad\.yaml: defaults\.mode: .*allowed: "enforce", "monitor", "ignore"\n$/,
     );
     expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('validate accepts a policy where nothing waits for a person and the cap is high, with one warning line (exit 0)', async () => {
+    const file = join(dir, 'all-auto.yaml');
+    const gates = GATED_ACTION_KINDS;
+    writeFileSync(
+      file,
+      `version: 1\nlimits:\n  maxChangesPerRun: 500\ndefaults:\n  actions:\n${gates.map((g) => `    ${g}: auto\n`).join('')}`,
+    );
+    const r = await run('policy', 'validate', file);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/valid/);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(
+        /all-auto\.yaml: warning: every action runs without approval and limits\.maxChangesPerRun is 500/,
+      ),
+    ]);
+  });
+
+  it('validate refuses a cap above the hard maximum with exit 2, in one line', async () => {
+    const file = join(dir, 'huge-cap.yaml');
+    writeFileSync(file, 'version: 1\nlimits:\n  maxChangesPerRun: 100000000\n');
+    const r = await run('policy', 'validate', file);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(
+      /^vecguard: .*huge-cap\.yaml: limits\.maxChangesPerRun: at most 1000 \(a hard maximum\)[^\n]*\n$/,
+    );
   });
 
   it('a missing file says how to create one', async () => {

@@ -695,6 +695,21 @@ describe('rails', () => {
     expect(p.summary).toMatchObject({ ready: 3, deferred: 2 });
   });
 
+  it('readies only what the run’s budget leaves: changes made in earlier iterations count against the cap', () => {
+    const pol = autoPolicy({ limits: { maxChangesPerRun: 3 } });
+    expect(plan(threeNew, snap, pol, { changesLeft: 1 }).actions.map((a) => a.status)).toEqual([
+      'ready',
+      'deferred-cap',
+      'deferred-cap',
+    ]);
+    expect(plan(threeNew, snap, pol, { changesLeft: 0 }).summary).toMatchObject({ ready: 0, deferred: 3 });
+    // More left than the cap (a sweep with room) never lifts the run's own cap.
+    expect(
+      plan(threeNew, snap, autoPolicy({ limits: { maxChangesPerRun: 2 } }), { changesLeft: 50 }).summary
+        .ready,
+    ).toBe(2);
+  });
+
   it('a cap of zero applies nothing but still plans everything', () => {
     const p = plan(threeNew, snap, autoPolicy({ limits: { maxChangesPerRun: 0 } }));
     expect(p.actions.map((a) => a.status)).toEqual(['deferred-cap', 'deferred-cap', 'deferred-cap']);

@@ -6,8 +6,10 @@ import { PolicyError } from '../../functions/domain/errors.ts';
 import {
   DEFAULT_GATES,
   inMaintenanceWindow,
+  MAX_CHANGES_HARD_LIMIT,
   monthlyControlCostUsd,
   parsePolicy,
+  policyWarnings,
   resolveVpcPolicy,
   type VpcScope,
   validatePolicy,
@@ -108,6 +110,56 @@ describe('policy validation', () => {
 
   it('a JSON policy is accepted too', () => {
     expect(parsePolicy('{"version": 1, "dryRun": true}').dryRun).toBe(true);
+  });
+});
+
+describe('change caps', () => {
+  const allAuto = Object.fromEntries(GATED_ACTION_KINDS.map((k) => [k, 'auto']));
+
+  it('caps a run at 25 changes and a sweep at 100 by default', () => {
+    expect(validatePolicy({ version: 1 }).limits).toMatchObject({
+      maxChangesPerRun: 25,
+      maxChangesPerSweep: 100,
+    });
+  });
+
+  it('refuses a cap above the hard maximum in one line that names the path and the limit', () => {
+    for (const key of ['maxChangesPerRun', 'maxChangesPerSweep']) {
+      const problems = problemsOf(() => validatePolicy({ version: 1, limits: { [key]: 100_000_000 } }));
+      expect(problems).toEqual([
+        expect.stringMatching(new RegExp(`^limits\\.${key}: at most 1000 \\(a hard maximum\\)`)),
+      ]);
+    }
+    expect(
+      validatePolicy({ version: 1, limits: { maxChangesPerRun: MAX_CHANGES_HARD_LIMIT } }).limits
+        .maxChangesPerRun,
+    ).toBe(1000);
+  });
+
+  it('warns when no action waits for a person and a cap is above its default', () => {
+    const warned = policyWarnings(
+      validatePolicy({ version: 1, limits: { maxChangesPerRun: 1000 }, defaults: { actions: allAuto } }),
+    );
+    expect(warned).toHaveLength(1);
+    expect(warned[0]).toMatch(/every action runs without approval and limits\.maxChangesPerRun is 1000/);
+    expect(
+      policyWarnings(
+        validatePolicy({ version: 1, limits: { maxChangesPerSweep: 101 }, defaults: { actions: allAuto } }),
+      )[0],
+    ).toMatch(/limits\.maxChangesPerSweep is 101/);
+  });
+
+  it('does not warn at the default caps, nor when a person approves something', () => {
+    expect(policyWarnings(validatePolicy({ version: 1, defaults: { actions: allAuto } }))).toEqual([]);
+    expect(policyWarnings(validatePolicy({ version: 1, limits: { maxChangesPerRun: 1000 } }))).toEqual([]);
+    // A target that asks for approval somewhere is a person in the loop for its VPCs; the defaults are not.
+    const withTarget = validatePolicy({
+      version: 1,
+      limits: { maxChangesPerRun: 1000 },
+      defaults: { actions: allAuto },
+      targets: [{ name: 'prod', mode: 'enforce', actions: { 'switch-to-enforce': 'approval' } }],
+    });
+    expect(policyWarnings(withTarget)).toEqual([]);
   });
 });
 

@@ -517,11 +517,21 @@ describe('executionInput', () => {
       roleArn: null,
       vpcIds: [V1],
       organizationalUnitIds: [],
+      sweepId: null,
       maxIterations: 6,
       pollSeconds: 30,
       maxPolls: 40,
       approvalTimeoutSeconds: 5400,
     });
+  });
+
+  it('names the sweep of a scheduled event, the same for every scope and every re-delivery, and none for other events', () => {
+    const sched = (region: string, id = 'evt-1') =>
+      executionInput(trigger({ source: 'schedule', region, eventId: id, vpcIds: null }), { policy }).sweepId;
+    expect(sched('us-east-1')).toMatch(/^sweep-\d{8}T\d{6}Z-[0-9a-f]{8}$/);
+    expect(sched('eu-west-1')).toBe(sched('us-east-1'));
+    expect(sched('us-east-1', 'evt-2')).not.toBe(sched('us-east-1'));
+    expect(executionInput(trigger(), { policy }).sweepId).toBeNull();
   });
 
   it('builds the member role ARN in the Region’s partition', () => {

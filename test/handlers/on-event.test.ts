@@ -157,6 +157,7 @@ describe('onEvent', () => {
       roleArn: 'arn:aws:iam::111111111111:role/vecguard-member',
       vpcIds: [V1],
       organizationalUnitIds: [],
+      sweepId: null,
       maxIterations: 6,
       pollSeconds: 30,
       maxPolls: 40,
@@ -256,6 +257,12 @@ describe('onEvent', () => {
     ]);
     expect(new Set(result.runs.map((r) => r.executionArn)).size).toBe(3);
     expect(await inputOf(result.runs[0]?.executionArn ?? '')).toMatchObject({ roleArn: null, vpcIds: null });
+    // One sweep, one change budget: every scope's run names the same sweep (limits.maxChangesPerSweep).
+    const sweepIds = await Promise.all(
+      result.runs.map(async (r) => ((await inputOf(r.executionArn)) as { sweepId: unknown }).sweepId),
+    );
+    expect(new Set(sweepIds).size).toBe(1);
+    expect(sweepIds[0]).toMatch(/^sweep-\d{8}T\d{6}Z-[0-9a-f]{8}$/);
   });
 
   describe('a policy that targets organizational units', () => {

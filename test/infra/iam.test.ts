@@ -340,6 +340,8 @@ describe('state table: per role by dynamodb:LeadingKeys; the audit log append-on
     ['load-page', ['RUN#*'], []],
     ['request-approval', ['APPROVAL#*', 'RUN#*'], ['APPROVAL#*']],
     ['record-rejection', ['APPROVAL#*'], ['APPROVAL#*']],
+    // The run and sweep change counters: Plan reads what the caps leave, Apply reserves.
+    ['plan', ['APPROVAL#*', 'RUN#*', 'SWEEP#*'], ['RUN#*']],
     ['apply', ['APPROVAL#*', 'AUDIT#*', 'RUN#*', 'SWEEP#*'], ['RUN#*', 'SWEEP#*']],
     ['on-event', ['SCOPE#*'], ['SCOPE#*']],
   ])('%s reads %j and writes %j, nothing else', (module, reads, writes) => {

@@ -37,6 +37,9 @@ export const keys = {
   blobPrefix: (name: string, iteration: number) => `${name}#${iteration}#`,
   blobChunk: (name: string, iteration: number, chunk: number) =>
     `${name}#${iteration}#${String(chunk).padStart(5, '0')}`,
+  /** Change budgets (store/change-budget.ts): the run's under its run key, the sweep's under `SWEEP#<sweepId>`. */
+  sweep: (sweepId: string) => `SWEEP#${sweepId}`,
+  changesSk: 'CHANGES',
   /** Verdict history: `HISTORY#<account>#<region>` / `VERDICTS`. */
   history: (accountId: string, region: string) => `HISTORY#${accountId}#${region}`,
   historySk: 'VERDICTS',
