@@ -60,7 +60,9 @@ describe('an approval given for one move, when the instance has been retyped sin
     const now = second?.actions.find((x) => x.actionId === actionId);
     expect(now?.summary).toContain(`from ${RETYPED} to `);
     expect(now?.digest).not.toBe(first.approval.actions.find((x) => x.actionId === actionId)?.digest);
-    expect(approvalRequests(l).some((m) => m.message.includes(second?.approvalId ?? '?'))).toBe(true);
+    const asked = approvalRequests(l).find((m) => m.message.includes(second?.approvalId ?? '?'));
+    expect(asked?.message).toContain(`from ${RETYPED} to `);
+    expect(asked?.message).toContain(`(digest ${second?.digest?.slice(0, 23)}…)`);
 
     // Nothing applied under the old approval: the move was refused on the live type, then never tried again.
     const entries = (await l.auditLog.listAuditEntries(ACCOUNT, REGION)).filter(
