@@ -52,6 +52,8 @@ export interface ApprovalRequestNotice {
   readonly requestedAt: string;
   readonly expiresAt: string;
   readonly dryRun?: boolean;
+  /** What the approval binds to (approval-digest.ts `approvalDigest`). */
+  readonly digest?: string;
 }
 
 export interface RunReportNotice {
@@ -245,6 +247,11 @@ export function approvalRequestNotification(n: ApprovalRequestNotice): Notificat
     '',
     'MONTHLY COST',
     `  ${formatUsd(n.monthlyCostUsd, true)} per month at the policy's price`,
+    '',
+    'WHAT YOU APPROVE',
+    '  Exactly these changes as listed, on the state shown' +
+      (n.digest === undefined ? '.' : ` (digest ${n.digest.slice(0, 'sha256:'.length + 16)}…).`),
+    '  If any of them is different when vecguard would apply it, nothing is applied and you are asked again.',
     '',
     'EXPIRES',
     `  ${n.expiresAt}${hours === undefined ? '' : ` (${hours} hours after the request)`}.`,

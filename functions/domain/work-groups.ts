@@ -4,10 +4,12 @@
  *
  * Within a run, a person answers for an action once: actions approved earlier in the run are applied
  * without asking again (a later iteration may still find them ready, e.g. enforce after an exclusion
- * settled), and actions rejected or expired earlier are not asked for again, nor is anything that depends
- * on them.
+ * settled) as long as they are still what the person was shown (the same digest, approval-digest.ts;
+ * anything else is asked again), and actions rejected or expired earlier are not asked for again, nor is
+ * anything that depends on them.
  */
 import { z } from 'zod';
+import { approvedAsShown } from './approval-digest.ts';
 import { type PlannedAction, type RemediationPlan, RemediationPlanSchema } from './remediation-plan.ts';
 
 export const GROUPS_PER_PAGE = 50;
@@ -18,9 +20,9 @@ export const WorkGroupSchema = z.object({
   targetType: z.enum(['vpc', 'transit-gateway']),
   /** Gate auto: applied without asking. */
   autoActionIds: z.array(z.string()),
-  /** Gate approval, approved earlier in this run: applied without asking again. */
+  /** Gate approval, approved earlier in this run as it is planned now (same digest): applied without asking again. */
   preApprovedActionIds: z.array(z.string()),
-  /** Gate approval, not yet answered in this run: need a person. */
+  /** Gate approval, not yet answered in this run, or approved when it did or found something else: need a person. */
   approvalActionIds: z.array(z.string()),
 });
 export type WorkGroup = z.infer<typeof WorkGroupSchema>;
@@ -33,7 +35,8 @@ export const StoredPlanSchema = z.object({
 export type StoredPlan = z.infer<typeof StoredPlanSchema>;
 
 export interface RunDecisions {
-  readonly approvedActionIds: ReadonlySet<string>;
+  /** Action id → the digests (approval-digest.ts) under which a person approved it in this run. */
+  readonly approvedDigests: ReadonlyMap<string, ReadonlySet<string>>;
   /** Rejected or expired in this run. */
   readonly refusedActionIds: ReadonlySet<string>;
 }
@@ -56,7 +59,12 @@ function actionable(plan: RemediationPlan, decisions: RunDecisions): PlannedActi
   return kept;
 }
 
-export function workGroups(plan: RemediationPlan, decisions: RunDecisions): WorkGroup[] {
+/** `digests`: each action's digest as planned now (`actionDigests` of the plan and its snapshot). */
+export function workGroups(
+  plan: RemediationPlan,
+  decisions: RunDecisions,
+  digests: ReadonlyMap<string, string>,
+): WorkGroup[] {
   const groups = new Map<
     string,
     { targetType: WorkGroup['targetType']; auto: string[]; pre: string[]; ask: string[] }
@@ -69,7 +77,8 @@ export function workGroups(plan: RemediationPlan, decisions: RunDecisions): Work
       groups.set(id, group);
     }
     if (action.gate === 'auto') group.auto.push(action.id);
-    else if (decisions.approvedActionIds.has(action.id)) group.pre.push(action.id);
+    else if (approvedAsShown(action.id, digests.get(action.id), decisions.approvedDigests))
+      group.pre.push(action.id);
     else group.ask.push(action.id);
   }
   return [...groups.entries()]

@@ -13,6 +13,7 @@ import type { Approval } from '../adapters/store/approvals.ts';
 import type { AuditIntent, AuditIntentInput, AuditOutcome } from '../adapters/store/audit-log.ts';
 import { ApplyBudget } from '../adapters/store/change-budget.ts';
 import { isMutating } from '../domain/action-kinds.ts';
+import { actionDigests, approvedAsShown } from '../domain/approval-digest.ts';
 import type { PlannedAction } from '../domain/remediation-plan.ts';
 import { diePoint } from '../shared/die-points.ts';
 import {
@@ -23,17 +24,26 @@ import {
   UNRECORDED_MARK,
   UnrecordedChangeError,
 } from '../shared/errors.ts';
+import { logger } from '../shared/powertools.ts';
 import { type ApplyInput, ApplyInputSchema } from './inputs.ts';
 import { lambdaHandler } from './middy.ts';
-import { runDecisions } from './plan.ts';
+import { approvedDigestsOf, runDecisions } from './plan.ts';
 
 const SUCCESS = new Set(['applied', 'dry-run', 'already-so']);
 
 /** Who "approved" a gated action in a dry run: nobody was asked, and the audit entry says so. */
 export const DRY_RUN_APPROVER = 'nobody: dry run, approval would be asked';
 
-/** The approval behind an `approved` apply, checked against the store and the plan. */
-async function checkedApproval(input: ApplyInput, d: Deps, askedIds: readonly string[]): Promise<Approval> {
+/**
+ * The approval behind an `approved` apply, checked against the store and the plan, with the actions it
+ * binds: those whose digest as planned now (`digests`) is the one the approval showed.
+ */
+async function checkedApproval(
+  input: ApplyInput,
+  d: Deps,
+  askedIds: readonly string[],
+  digests: ReadonlyMap<string, string>,
+): Promise<{ approval: Approval; bound: string[] }> {
   if (!input.approval) throw new InvalidInputError('an approved apply needs the approver answer; got none');
   const approval = await d.approvals.getApproval(input.approval.approvalId);
   if (!approval) throw new InvalidInputError(`approval ${input.approval.approvalId} does not exist`);
@@ -59,7 +69,21 @@ async function checkedApproval(input: ApplyInput, d: Deps, askedIds: readonly st
       `approval ${approval.approvalId} names actions this group did not ask for (${extra.join(', ')}): nothing applied`,
     );
   }
-  return approval;
+  // An approval binds to what it showed: an action planned now otherwise than it was shown is not applied
+  // under it (nor a failure: the next iteration asks again).
+  const approved = approvedDigestsOf([approval]);
+  const bound = approval.actionIds.filter((id) => approvedAsShown(id, digests.get(id), approved));
+  warnNotAsShown(approval.actionIds, bound);
+  return { approval, bound };
+}
+
+function warnNotAsShown(asked: readonly string[], bound: readonly string[]): void {
+  const differs = asked.filter((id) => !bound.includes(id));
+  if (differs.length > 0) {
+    logger.warn('approved actions differ from what their approval showed: not applied, asked again', {
+      actionIds: differs,
+    });
+  }
 }
 
 export async function apply(input: ApplyInput, d: Deps) {
@@ -68,17 +92,29 @@ export async function apply(input: ApplyInput, d: Deps) {
   const group = stored.groups.find((g) => g.groupId === groupId);
   if (!group) throw new InvalidInputError(`group ${groupId} is not in the plan of iteration ${iteration}`);
 
+  // Each action's digest as planned in this iteration, from the snapshot the plan was made from.
+  const digestsNow = async () =>
+    actionDigests(stored.plan, await d.blobs.getBlob(runKey(scope), 'snapshot', iteration));
   // Who answers for each action: `auto`, or the approver recorded in the store.
   const approvedBy = new Map<string, { approvedBy: string; approvalId?: string }>();
   let ids: readonly string[];
   if (mode === 'auto') {
     for (const id of group.autoActionIds) approvedBy.set(id, { approvedBy: 'auto' });
     if (group.preApprovedActionIds.length > 0) {
-      const { approvals } = await runDecisions(d, scope);
+      // Approved earlier in the run: applied only as it was shown then (the same digest); anything else
+      // waits, and the next iteration's plan asks for it again.
+      const [{ approvals }, digests] = await Promise.all([runDecisions(d, scope), digestsNow()]);
       for (const a of approvals.filter((x) => x.status === 'approved' && x.decidedBy)) {
-        for (const id of a.actionIds)
-          approvedBy.set(id, { approvedBy: a.decidedBy as string, approvalId: a.approvalId });
+        const approved = approvedDigestsOf([a]);
+        for (const id of group.preApprovedActionIds) {
+          if (approvedAsShown(id, digests.get(id), approved))
+            approvedBy.set(id, { approvedBy: a.decidedBy as string, approvalId: a.approvalId });
+        }
       }
+      warnNotAsShown(
+        group.preApprovedActionIds,
+        group.preApprovedActionIds.filter((id) => approvedBy.has(id)),
+      );
     }
     ids = [...group.autoActionIds, ...group.preApprovedActionIds.filter((id) => approvedBy.has(id))];
     // A dry run asks nobody (LoadPage gives it no approvals to request): what a person would have been asked
@@ -89,10 +125,10 @@ export async function apply(input: ApplyInput, d: Deps) {
       ids = [...ids, ...wouldAsk];
     }
   } else {
-    const approval = await checkedApproval(input, d, group.approvalActionIds);
-    for (const id of approval.actionIds)
+    const { approval, bound } = await checkedApproval(input, d, group.approvalActionIds, await digestsNow());
+    for (const id of bound)
       approvedBy.set(id, { approvedBy: approval.decidedBy as string, approvalId: approval.approvalId });
-    ids = approval.actionIds;
+    ids = bound;
   }
 
   const wanted = new Set(ids);

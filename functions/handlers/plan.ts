@@ -4,20 +4,38 @@
  */
 
 import { budgetOwner, changeCaps, type Deps, deps, runKey } from '../adapters/deps.ts';
+import type { Approval } from '../adapters/store/approvals.ts';
+import { actionDigests } from '../domain/approval-digest.ts';
 import { plan } from '../domain/planner.ts';
 import { pageCount, type StoredPlan, workGroups } from '../domain/work-groups.ts';
 import { type StepInput, StepInputSchema } from './inputs.ts';
 import { lambdaHandler } from './middy.ts';
 
+/**
+ * What people answered earlier in this run: each approved action with the digests it was approved under
+ * (an approval binds to what it showed, not to the id), and the ids rejected or left to expire (a refusal
+ * stands for the id whatever it then does: nothing is applied, and nobody is asked twice).
+ */
 export async function runDecisions(d: Deps, scope: StepInput['scope']) {
   const approvals = await d.approvals.listForRun(scope.runId, scope);
-  const approvedActionIds = new Set(
-    approvals.filter((a) => a.status === 'approved').flatMap((a) => a.actionIds),
-  );
   const refusedActionIds = new Set(
     approvals.filter((a) => a.status === 'rejected' || a.status === 'expired').flatMap((a) => a.actionIds),
   );
-  return { approvals, approvedActionIds, refusedActionIds };
+  return { approvals, approvedDigests: approvedDigestsOf(approvals), refusedActionIds };
+}
+
+/** Action id → the digests a person approved it under, over the given approvals (those approved by someone). */
+export function approvedDigestsOf(approvals: readonly Approval[]): Map<string, Set<string>> {
+  const approved = new Map<string, Set<string>>();
+  for (const a of approvals) {
+    if (a.status !== 'approved' || !a.decidedBy) continue;
+    for (const action of a.actions) {
+      // Stored before approvals carried digests: binds nothing, so it is asked again.
+      if (action.digest === undefined) continue;
+      approved.set(action.actionId, (approved.get(action.actionId) ?? new Set()).add(action.digest));
+    }
+  }
+  return approved;
 }
 
 /**
@@ -46,7 +64,8 @@ export async function planStep(input: StepInput, d: Deps) {
   });
   const decisions = await runDecisions(d, scope);
   // A dry run changes nothing, so a second iteration would plan the same again: one pass is the rehearsal.
-  const groups = d.dryRun && iteration > 0 ? [] : workGroups(remediation, decisions);
+  const groups =
+    d.dryRun && iteration > 0 ? [] : workGroups(remediation, decisions, actionDigests(remediation, snapshot));
   const stored: StoredPlan = { plan: remediation, groups };
   await d.blobs.putBlob(key, 'plan', iteration, stored);
   const ready = groups.reduce(

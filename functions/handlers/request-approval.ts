@@ -11,6 +11,7 @@ import { ApprovalAlreadyDecidedError, ApprovalExistsError } from '../adapters/st
 import { answerTaskWithDecision } from '../adapters/task-callback.ts';
 import { ACTION_RISKS } from '../domain/action-kinds.ts';
 import { describeAction, namesOf } from '../domain/action-text.ts';
+import { actionDigest, approvalDigest } from '../domain/approval-digest.ts';
 import { approvalRequestNotification } from '../domain/notifications.ts';
 import { InvalidInputError } from '../shared/errors.ts';
 import { type RequestApprovalInput, RequestApprovalInputSchema } from './inputs.ts';
@@ -32,6 +33,18 @@ export async function requestApproval(input: RequestApprovalInput, d: Deps) {
   const names = namesOf(snapshot);
   const asked = new Set(group.approvalActionIds);
   const actions = stored.plan.actions.filter((a) => asked.has(a.id));
+  // What the person is shown, each action with the digest its approval binds to (the before-state is this
+  // iteration's snapshot, the one the plan was made from).
+  const shown = actions.map((a) => ({
+    actionId: a.id,
+    kind: a.kind,
+    resourceId: a.resourceId,
+    summary: describeAction(a, names),
+    reason: a.reason,
+    risks: [...ACTION_RISKS[a.kind]],
+    monthlyCostDeltaUsd: a.monthlyCostDeltaUsd,
+    digest: actionDigest(a, snapshot),
+  }));
   const now = d.now();
   const approvalId = approvalIdFor({
     runId: scope.runId,
@@ -50,15 +63,8 @@ export async function requestApproval(input: RequestApprovalInput, d: Deps) {
     iteration,
     target: { type: group.targetType, id: groupId, ...(names[groupId] ? { name: names[groupId] } : {}) },
     actionIds: actions.map((a) => a.id),
-    actions: actions.map((a) => ({
-      actionId: a.id,
-      kind: a.kind,
-      resourceId: a.resourceId,
-      summary: describeAction(a, names),
-      reason: a.reason,
-      risks: [...ACTION_RISKS[a.kind]],
-      monthlyCostDeltaUsd: a.monthlyCostDeltaUsd,
-    })),
+    actions: shown,
+    digest: approvalDigest(shown),
     monthlyCostUsd: actions.reduce((sum, a) => sum + a.monthlyCostDeltaUsd, 0),
     dryRun: d.dryRun,
     requestedAt: now.toISOString(),

@@ -70,6 +70,14 @@ const report: RunReportNotice = {
 };
 
 describe('notification text', () => {
+  it('an approval request says it binds to the changes as shown, by their digest, and asks again otherwise', () => {
+    const digest = `sha256:${'ab'.repeat(32)}`;
+    const m = approvalRequestNotification({ ...approval, digest }).message;
+    expect(m).toContain('WHAT YOU APPROVE');
+    expect(m).toContain(`(digest sha256:${'ab'.repeat(8)}…)`);
+    expect(m).toContain('nothing is applied and you are asked again');
+  });
+
   it('an approval request says what, where, why, risk, cost, expiry and how to answer', () => {
     const n = approvalRequestNotification(approval);
     expect(n.kind).toBe('approval-request');

@@ -35,7 +35,9 @@ function planOf(actions: PlannedAction[]): RemediationPlan {
   };
 }
 
-const none = { approvedActionIds: new Set<string>(), refusedActionIds: new Set<string>() };
+const none = { approvedDigests: new Map<string, Set<string>>(), refusedActionIds: new Set<string>() };
+/** Digests as planned now: `sha256:<id>-now` for every id named. */
+const now = (...ids: string[]) => new Map(ids.map((id) => [id, `sha256:${id}-now`]));
 
 describe('work groups', () => {
   it('groups ready actions by VPC, or by resource for Transit Gateways, split by gate', () => {
@@ -47,6 +49,7 @@ describe('work groups', () => {
         action('b1', { vpcId: 'vpc-b', resourceId: 'i-1', kind: 'move-instance' }),
       ]),
       none,
+      now('a1', 'a2', 't1', 'b1'),
     );
     expect(groups).toEqual([
       {
@@ -81,6 +84,7 @@ describe('work groups', () => {
         action('advice', { kind: 'manual-guidance', gate: 'manual', status: 'guidance' }),
       ]),
       none,
+      now('deferred', 'off', 'advice'),
     );
     expect(groups).toEqual([]);
   });
@@ -93,7 +97,14 @@ describe('work groups', () => {
         action('y1', { vpcId: 'vpc-b', resourceId: 'vpc-b' }),
         action('y2', { vpcId: 'vpc-b', resourceId: 'vpc-b', dependsOn: ['y1'] }),
       ]),
-      { approvedActionIds: new Set(['y1', 'y2']), refusedActionIds: new Set(['x1']) },
+      {
+        approvedDigests: new Map([
+          ['y1', new Set(['sha256:y1-now'])],
+          ['y2', new Set(['sha256:y2-now'])],
+        ]),
+        refusedActionIds: new Set(['x1']),
+      },
+      now('x1', 'x2', 'y1', 'y2'),
     );
     expect(groups).toEqual([
       {
@@ -102,6 +113,29 @@ describe('work groups', () => {
         autoActionIds: [],
         preApprovedActionIds: ['y1', 'y2'],
         approvalActionIds: [],
+      },
+    ]);
+  });
+
+  it('asks again for an action approved earlier that is planned now otherwise than it was shown', () => {
+    const groups = workGroups(
+      planOf([action('m1', { kind: 'move-instance', resourceId: 'i-1' }), action('e1')]),
+      {
+        approvedDigests: new Map([
+          ['m1', new Set(['sha256:m1-as-shown-then'])],
+          ['e1', new Set(['sha256:e1-now'])],
+        ]),
+        refusedActionIds: new Set(),
+      },
+      now('m1', 'e1'),
+    );
+    expect(groups).toEqual([
+      {
+        groupId: 'vpc-a',
+        targetType: 'vpc',
+        autoActionIds: [],
+        preApprovedActionIds: ['e1'],
+        approvalActionIds: ['m1'],
       },
     ]);
   });

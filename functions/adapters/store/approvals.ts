@@ -29,6 +29,8 @@ import { isConditionalCheckFailed, isoTime, keys, type StateTable, send } from '
 export const ApprovalStatusSchema = z.enum(['pending', 'approved', 'rejected', 'expired']);
 export type ApprovalStatus = z.infer<typeof ApprovalStatusSchema>;
 
+const DigestSchema = z.string().regex(/^sha256:[0-9a-f]{64}$/, 'a digest is sha256: and 64 hex digits');
+
 /** One gated action as the approver sees it. */
 export const ApprovalActionSchema = z.object({
   actionId: z.string().min(1),
@@ -40,6 +42,12 @@ export const ApprovalActionSchema = z.object({
   reason: z.string(),
   risks: z.array(RiskSchema),
   monthlyCostDeltaUsd: z.number(),
+  /**
+   * What the approval binds this action to (functions/domain/approval-digest.ts): its kind, resource,
+   * parameters, cost and the before-state it was asked on. Absent on approvals stored before digests: those
+   * carry over to no later plan.
+   */
+  digest: DigestSchema.optional(),
 });
 export type ApprovalAction = z.infer<typeof ApprovalActionSchema>;
 
@@ -65,6 +73,8 @@ export const ApprovalSchema = z.object({
   /** The ids ApplyApproved compares with the plan's: an approval never widens what was asked. */
   actionIds: z.array(z.string().min(1)).min(1),
   actions: z.array(ApprovalActionSchema).min(1),
+  /** The digest of the whole request: its actions' ids and digests, in order (`approvalDigest`). */
+  digest: DigestSchema.optional(),
   monthlyCostUsd: z.number(),
   dryRun: z.boolean().default(false),
   requestedAt: z.iso.datetime(),
