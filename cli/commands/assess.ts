@@ -10,7 +10,7 @@ import { readParentChain } from '../../functions/adapters/organizations.ts';
 import { describeAction } from '../../functions/domain/action-text.ts';
 import type { Finding } from '../../functions/domain/asff.ts';
 import { audit } from '../../functions/domain/audit.ts';
-import { displayText } from '../../functions/domain/display-text.ts';
+import { displayText, terminalJson } from '../../functions/domain/display-text.ts';
 import { findingsForAudit } from '../../functions/domain/findings.ts';
 import type { InventorySnapshot } from '../../functions/domain/model.ts';
 import { formatUsd } from '../../functions/domain/notifications.ts';
@@ -450,9 +450,9 @@ async function assessCommand(name: 'scan' | 'plan', args: readonly string[], io:
   const style = styleFor(io);
   if (format === 'json') {
     const body = name === 'plan' ? { audit: a.report, plan: a.plan } : a.report;
-    io.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
+    io.stdout.write(`${terminalJson(body, 2)}\n`);
   } else if (format === 'asff') {
-    io.stdout.write(`${JSON.stringify(a.findings, null, 2)}\n`);
+    io.stdout.write(`${terminalJson(a.findings, 2)}\n`);
   } else {
     io.stdout.write(auditTables(a, style) + planTable(a, style));
   }

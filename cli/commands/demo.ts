@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_ACCOUNT_ID, ScenarioError } from '@vecguard/sandbox';
 import type { Approval } from '../../functions/adapters/store/approvals.ts';
 import { parseStoredFinding } from '../../functions/domain/asff.ts';
-import { displayText } from '../../functions/domain/display-text.ts';
+import { displayText, terminalJson } from '../../functions/domain/display-text.ts';
 import { formatUsd } from '../../functions/domain/notifications.ts';
 import type { Policy } from '../../functions/domain/policy.ts';
 import { type LocalLoop, startLocalLoop } from '../../local/loop.ts';
@@ -233,14 +233,14 @@ async function demoSession(loop: LocalLoop, context: DemoContext): Promise<ExitC
   // As vecguard imported them (what Security Hub adds on its side, like Workflow, is left out).
   const findings = result.scopes.flatMap((s) => hub.findings(s.accountId, s.region).map(parseStoredFinding));
   mkdirSync(out, { recursive: true });
-  writeFileSync(join(out, 'findings.json'), `${JSON.stringify(findings, null, 2)}\n`);
+  writeFileSync(join(out, 'findings.json'), `${terminalJson(findings, 2)}\n`);
   writeFileSync(
     join(out, 'notifications.jsonl'),
-    sns.published.map((m) => JSON.stringify(m)).join('\n') + (sns.published.length ? '\n' : ''),
+    sns.published.map((m) => terminalJson(m)).join('\n') + (sns.published.length ? '\n' : ''),
   );
   writeFileSync(
     join(out, 'audit-log.jsonl'),
-    result.auditLog.map((e) => JSON.stringify(e)).join('\n') + (result.auditLog.length ? '\n' : ''),
+    result.auditLog.map((e) => terminalJson(e)).join('\n') + (result.auditLog.length ? '\n' : ''),
   );
   writeFileSync(
     join(out, 'report.html'),
@@ -269,7 +269,7 @@ async function demoSession(loop: LocalLoop, context: DemoContext): Promise<ExitC
       `${summary.mutatingCalls} mutating calls · ${summary.seconds} s\n` +
       `${failed.map((r) => `run ${r.runId} (${displayText(r.label)}) ${r.status}: ${displayText(r.error ?? '', { max: 2_000 })}\n`).join('')}` +
       `files: ${join(values.out, 'report.html')}, findings.json, notifications.jsonl, audit-log.jsonl\n` +
-      (values.json ? `${JSON.stringify(summary)}\n` : ''),
+      (values.json ? `${terminalJson(summary)}\n` : ''),
   );
   return failed.length > 0 ? EXIT.aws : EXIT.ok;
 }

@@ -73,3 +73,25 @@ export function displayText(value: string, options: DisplayOptions = {}): string
   }
   return `${pieces.slice(0, kept).join('')}${cutMarker(codePoints - kept)}`;
 }
+
+/**
+ * What JSON.stringify leaves raw and a terminal would act on or hide: DEL, C1 controls, format characters
+ * (bidi, zero-width) and the line/paragraph separators. (It escapes C0 controls and lone surrogates inside
+ * strings itself; the only raw C0 it writes is the line break of its indentation, which must stay.)
+ */
+const RAW_IN_JSON = /[\x7f-\x9f\p{Cf}\u2028\u2029]/gu;
+
+/**
+ * `JSON.stringify(value, null, space)` safe to print on a terminal: every `RAW_IN_JSON` character as a
+ * `\uXXXX` escape. The same JSON value, parsed: machines read exactly what AWS returned.
+ */
+export function terminalJson(value: unknown, space?: number): string {
+  return JSON.stringify(value, null, space).replace(RAW_IN_JSON, jsonEscape);
+}
+
+/** `ch` as JSON `\uXXXX` escapes, one per UTF-16 unit (a pair for an astral character). */
+function jsonEscape(ch: string): string {
+  let escaped = '';
+  for (let i = 0; i < ch.length; i++) escaped += `\\u${ch.charCodeAt(i).toString(16).padStart(4, '0')}`;
+  return escaped;
+}

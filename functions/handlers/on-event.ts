@@ -107,7 +107,11 @@ export async function onEvent(event: unknown, deps: OnEventDeps): Promise<OnEven
     // The reason quotes the event (its eventName, a Config type): whatever a producer put there, one
     // bounded line in the log and the answer.
     const reason = displayText(decision.reason, { max: IGNORE_REASON_MAX });
-    logger.info('event ignored', { reason, eventId: eventIdOf(event) });
+    const eventId = eventIdOf(event);
+    logger.info('event ignored', {
+      reason,
+      eventId: typeof eventId === 'string' ? displayText(eventId, { max: 256 }) : eventId,
+    });
     metrics.addMetric('EventsIgnored', MetricUnit.Count, 1);
     return { outcome: 'ignored', reason };
   }

@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { cutMarker, displayText, isDisplaySafe } from '../../functions/domain/display-text.ts';
+import { cutMarker, displayText, isDisplaySafe, terminalJson } from '../../functions/domain/display-text.ts';
 
 /** The code points the issue names: C0, DEL, C1, bidi marks/overrides/isolates, zero-width characters. */
 const HOSTILE = [
@@ -123,5 +123,30 @@ describe('displayText', () => {
     expect(shown.length - cutMarker(omitted).length + omitted).toBe(1_000_000);
     expect(displayText(`${'a'.repeat(20)}\x1b\x1b`, { max: 42 })).not.toMatch(/\\x1?$|\\$|\\x1b\\x1?…/);
     expect(wellFormed(displayText('😀'.repeat(100), { max: 60 }))).toBe(true);
+  });
+});
+
+describe('terminalJson', () => {
+  const value = fc.letrec((tie) => ({
+    node: fc.oneof(
+      { depthSize: 'small' },
+      anyText,
+      fc.integer(),
+      fc.boolean(),
+      fc.constant(null),
+      fc.array(tie('node'), { maxLength: 4 }),
+      fc.dictionary(anyText, tie('node'), { maxKeys: 4 }),
+    ),
+  })).node;
+
+  it('is the same JSON value, with nothing a terminal acts on outside its own line breaks', () => {
+    fc.assert(
+      fc.property(value, fc.constantFrom(undefined, 2), (v, space) => {
+        const text = terminalJson(v, space);
+        expect(JSON.parse(text)).toEqual(JSON.parse(JSON.stringify(v)));
+        expect(hostileIn(text).filter((cp) => cp !== 0x0a)).toEqual([]);
+      }),
+      { numRuns: 300 },
+    );
   });
 });

@@ -97,16 +97,28 @@ describe('a hostile VPC Name tag', () => {
       expectReadable(`vecguard ${command} stdout`, out.stdout);
       expectReadable(`vecguard ${command} stderr`, out.stderr);
     }
+    // JSON for machines: the same value as AWS returned it, escaped so a terminal shows it harmlessly.
+    for (const format of ['json', 'asff']) {
+      const out = await run('scan', '--region', REGION, '--format', format);
+      expectReadable(`vecguard scan --format ${format}`, out.stdout);
+      expect(JSON.stringify(JSON.parse(out.stdout))).toContain(FORGED);
+    }
+    const scanned = JSON.parse((await run('scan', '--region', REGION, '--format', 'json')).stdout) as {
+      vpcs: { name: string }[];
+    };
+    expect(scanned.vpcs.map((v) => v.name)).toContain(hostile?.name);
   });
 
   it('reaches none of the demo’s lines, its summary, or the files it writes', async () => {
     const out = mkdtempSync(join(tmpdir(), 'vecguard-hostile-'));
-    const demo = await run('demo', '--scenario', SCENARIO, '--approve', 'all', '--out', out);
+    const demo = await run('demo', '--scenario', SCENARIO, '--approve', 'all', '--out', out, '--json');
     expect(demo.code, demo.stderr).toBe(0);
     // The approval lines name the VPC, escaped.
     expect(demo.stderr).toMatch(/approval apr-\S+ for \\x1b\[2J\\x1b\[Hprod.*: approved/);
     expectReadable('demo stderr (progress, approvals)', demo.stderr);
-    expectReadable('demo stdout (summary)', demo.stdout);
+    expectReadable('demo stdout (summary, --json)', demo.stdout);
+    const summary = JSON.parse(demo.stdout.trim().split('\n').at(-1) ?? '') as { vpcs: { name: string }[] };
+    expect(summary.vpcs.some((v) => v.name.startsWith('\u001b[2J'))).toBe(true);
 
     const report = readFileSync(join(out, 'report.html'), 'utf8');
     expect(report).toContain(FORGED);
