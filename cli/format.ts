@@ -2,6 +2,7 @@
  * Output for people: aligned columns, and colour only on a terminal that wants it (a TTY, NO_COLOR unset).
  * Machines get `--format json`; nothing here is meant to be parsed.
  */
+import { displayText } from '../functions/domain/display-text.ts';
 import type { Io } from './io.ts';
 
 export type Tone = 'good' | 'warn' | 'bad' | 'dim';
@@ -25,8 +26,9 @@ export function paint(text: string, tone: Tone | undefined, style: Style): strin
   return style.colour && tone ? `\u001b[${ANSI[tone]}m${text}\u001b[0m` : text;
 }
 
+/** A cell's text on one line: values from AWS (a Name tag) can hold escapes and line breaks. */
 function textOf(cell: Cell): string {
-  return typeof cell === 'string' ? cell : cell.text;
+  return displayText(typeof cell === 'string' ? cell : cell.text);
 }
 
 /** Characters as a terminal counts them (code points; good enough for ids, names and verdicts). */

@@ -2,6 +2,7 @@
  * The `vecguard` command: dispatch, one-line errors, documented exit codes. A stack trace only with --debug.
  */
 import { readFileSync } from 'node:fs';
+import { displayText } from '../functions/domain/display-text.ts';
 import { approvalsCommand, approveCommand, rejectCommand } from './commands/approvals.ts';
 import { planCommand, scanCommand } from './commands/assess.ts';
 import { demoCommand } from './commands/demo.ts';
@@ -70,7 +71,8 @@ export async function main(argv: readonly string[], io: Io): Promise<ExitCode> {
   } catch (e) {
     if (debug && e instanceof Error) io.stderr.write(`${e.stack}\n`);
     if (e instanceof CliError) {
-      io.stderr.write(`vecguard: ${e.message}\n`);
+      // One line, whatever an AWS error message carries (escapes, line breaks).
+      io.stderr.write(`vecguard: ${displayText(e.message)}\n`);
       return e.exitCode;
     }
     // node:util parseArgs reports unknown or malformed flags with these codes.
@@ -80,7 +82,7 @@ export async function main(argv: readonly string[], io: Io): Promise<ExitCode> {
       return EXIT.usage;
     }
     io.stderr.write(
-      `vecguard: unexpected error: ${(e as Error).message ?? String(e)}${debug ? '' : ' (rerun with --debug for details)'}\n`,
+      `vecguard: unexpected error: ${displayText((e as Error).message ?? String(e), { max: 2_000 })}${debug ? '' : ' (rerun with --debug for details)'}\n`,
     );
     return EXIT.aws;
   }

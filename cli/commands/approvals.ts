@@ -9,6 +9,7 @@
 import { parseArgs } from 'node:util';
 import type { PublicApproval } from '../../functions/adapters/approver.ts';
 import { ApproverClient, ApproverEndpointError } from '../../functions/adapters/approver-client.ts';
+import { displayText, terminalJson } from '../../functions/domain/display-text.ts';
 import { formatUsd } from '../../functions/domain/notifications.ts';
 import { AwsClients, awsFailure, withCause } from '../aws.ts';
 import { plural, styleFor, table, timeUntil } from '../format.ts';
@@ -162,7 +163,7 @@ export async function approvalsCommand(args: readonly string[], io: Io): Promise
 
   if (values.format === 'json') {
     // The endpoint never sends task tokens: whoever holds one could answer through Step Functions directly.
-    io.stdout.write(`${JSON.stringify(pending, null, 2)}\n`);
+    io.stdout.write(`${terminalJson(pending, 2)}\n`);
     return EXIT.ok;
   }
   if (pending.length === 0) {
@@ -231,7 +232,7 @@ async function answerCommand(args: readonly string[], io: Io, reject: boolean): 
     });
     const verb = rejecting ? 'rejected' : 'approved';
     io.stdout.write(
-      `${verb} ${approvalId} as ${decided.decidedBy ?? '?'}: ${plural(decided.actions.length, 'action')} on ${decided.target.name ?? decided.target.id}` +
+      `${verb} ${approvalId} as ${decided.decidedBy ?? '?'}: ${plural(decided.actions.length, 'action')} on ${displayText(decided.target.name ?? decided.target.id, { max: 128 })}` +
         `${rejecting ? '; nothing of it will be applied' : '; the run applies it now'}\n`,
     );
     return EXIT.ok;

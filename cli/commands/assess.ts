@@ -10,6 +10,7 @@ import { readParentChain } from '../../functions/adapters/organizations.ts';
 import { describeAction } from '../../functions/domain/action-text.ts';
 import type { Finding } from '../../functions/domain/asff.ts';
 import { audit } from '../../functions/domain/audit.ts';
+import { displayText, terminalJson } from '../../functions/domain/display-text.ts';
 import { findingsForAudit } from '../../functions/domain/findings.ts';
 import type { InventorySnapshot } from '../../functions/domain/model.ts';
 import { formatUsd } from '../../functions/domain/notifications.ts';
@@ -367,7 +368,8 @@ function planTable(a: Assessment, style: Style): string {
   rows.push(body[0] ?? '');
   p.actions.forEach((action, i) => {
     rows.push(body[i + 1] ?? '');
-    if (action.kind !== 'manual-guidance') rows.push(paint(`${indent}why: ${action.reason}`, 'dim', style));
+    if (action.kind !== 'manual-guidance')
+      rows.push(paint(`${indent}why: ${displayText(action.reason)}`, 'dim', style));
   });
   return `\n${head}\n\n${rows.join('\n')}\n`;
 }
@@ -448,9 +450,9 @@ async function assessCommand(name: 'scan' | 'plan', args: readonly string[], io:
   const style = styleFor(io);
   if (format === 'json') {
     const body = name === 'plan' ? { audit: a.report, plan: a.plan } : a.report;
-    io.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
+    io.stdout.write(`${terminalJson(body, 2)}\n`);
   } else if (format === 'asff') {
-    io.stdout.write(`${JSON.stringify(a.findings, null, 2)}\n`);
+    io.stdout.write(`${terminalJson(a.findings, 2)}\n`);
   } else {
     io.stdout.write(auditTables(a, style) + planTable(a, style));
   }
@@ -458,7 +460,7 @@ async function assessCommand(name: 'scan' | 'plan', args: readonly string[], io:
   if (failOn.size === 0) return EXIT.ok;
   const matched = failOnMatches(a, failOn);
   if (matched.length === 0) return EXIT.ok;
-  const shown = matched.slice(0, 10).map((m) => `${m.name} ${m.verdict}`);
+  const shown = matched.slice(0, 10).map((m) => `${displayText(m.name, { max: 128 })} ${m.verdict}`);
   io.stderr.write(
     `vecguard: ${plural(matched.length, 'resource')} matched --fail-on ${[...failOn].join(',')}: ${shown.join(', ')}${matched.length > shown.length ? ', …' : ''}\n`,
   );

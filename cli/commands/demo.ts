@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_ACCOUNT_ID, ScenarioError } from '@vecguard/sandbox';
 import type { Approval } from '../../functions/adapters/store/approvals.ts';
 import { parseStoredFinding } from '../../functions/domain/asff.ts';
+import { displayText, terminalJson } from '../../functions/domain/display-text.ts';
 import { formatUsd } from '../../functions/domain/notifications.ts';
 import type { Policy } from '../../functions/domain/policy.ts';
 import { type LocalLoop, startLocalLoop } from '../../local/loop.ts';
@@ -48,10 +49,18 @@ const HUB = { accountId: DEFAULT_ACCOUNT_ID, region: 'us-east-1' } as const;
 /** Sandbox seconds per real second: a 10-minute enforce transition takes a second. */
 const SPEED = 600;
 
-function approvalText(a: Approval): string {
+/** A VPC's or Transit Gateway's name on one line: a Name tag can hold escapes and line breaks. */
+function targetName(a: Pick<Approval, 'target'>): string {
+  return displayText(a.target.name ?? a.target.id, { max: 128 });
+}
+
+/** What a person is asked to approve; every value from AWS or the table on one line (displayText). */
+export function approvalText(a: Approval): string {
   const lines = [
-    `Approval ${a.approvalId} — ${a.target.name ?? a.target.id} (${a.target.id}) · ${a.accountId} ${a.region}${a.dryRun ? ' · dry-run' : ''}`,
-    ...a.actions.map((x) => `  • ${x.summary}${x.risks.length ? ` [${x.risks.join(', ')}]` : ''}`),
+    `Approval ${a.approvalId} — ${targetName(a)} (${displayText(a.target.id)}) · ${a.accountId} ${a.region}${a.dryRun ? ' · dry-run' : ''}`,
+    ...a.actions.map(
+      (x) => `  • ${displayText(x.summary)}${x.risks.length ? ` [${x.risks.join(', ')}]` : ''}`,
+    ),
     `  monthly cost: ${formatUsd(a.monthlyCostUsd, true)} · unanswered, it counts as "no" at ${a.expiresAt.slice(11, 16)} UTC`,
   ];
   return `${lines.join('\n')}\n`;
@@ -186,9 +195,7 @@ async function demoSession(loop: LocalLoop, context: DemoContext): Promise<ExitC
           : undefined,
         onApprovalAnswered: (approval, decision) => {
           if (!approvalLines) return;
-          display.say(
-            `  approval ${approval.approvalId} for ${approval.target.name ?? approval.target.id}: ${decision}`,
-          );
+          display.say(`  approval ${approval.approvalId} for ${targetName(approval)}: ${decision}`);
         },
       },
     );
@@ -226,14 +233,14 @@ async function demoSession(loop: LocalLoop, context: DemoContext): Promise<ExitC
   // As vecguard imported them (what Security Hub adds on its side, like Workflow, is left out).
   const findings = result.scopes.flatMap((s) => hub.findings(s.accountId, s.region).map(parseStoredFinding));
   mkdirSync(out, { recursive: true });
-  writeFileSync(join(out, 'findings.json'), `${JSON.stringify(findings, null, 2)}\n`);
+  writeFileSync(join(out, 'findings.json'), `${terminalJson(findings, 2)}\n`);
   writeFileSync(
     join(out, 'notifications.jsonl'),
-    sns.published.map((m) => JSON.stringify(m)).join('\n') + (sns.published.length ? '\n' : ''),
+    sns.published.map((m) => terminalJson(m)).join('\n') + (sns.published.length ? '\n' : ''),
   );
   writeFileSync(
     join(out, 'audit-log.jsonl'),
-    result.auditLog.map((e) => JSON.stringify(e)).join('\n') + (result.auditLog.length ? '\n' : ''),
+    result.auditLog.map((e) => terminalJson(e)).join('\n') + (result.auditLog.length ? '\n' : ''),
   );
   writeFileSync(
     join(out, 'report.html'),
@@ -249,7 +256,8 @@ async function demoSession(loop: LocalLoop, context: DemoContext): Promise<ExitC
   );
 
   const tgws = summary.transitGateways.map(
-    (t) => `Transit Gateway ${t.name ?? t.id}: encryption support ${t.encryptionSupport}`,
+    (t) =>
+      `Transit Gateway ${displayText(t.name ?? t.id, { max: 128 })}: encryption support ${displayText(t.encryptionSupport)}`,
   );
   const failed = summary.runs.filter((r) => r.status !== 'SUCCEEDED');
   io.stdout.write(
@@ -259,9 +267,9 @@ async function demoSession(loop: LocalLoop, context: DemoContext): Promise<ExitC
       `${summary.actions.applied} actions applied${dryRun ? ` (${summary.actions.dryRun} dry-run)` : ''}` +
       `${failedText(summary.actions)} · ` +
       `${summary.mutatingCalls} mutating calls · ${summary.seconds} s\n` +
-      `${failed.map((r) => `run ${r.runId} (${r.label}) ${r.status}: ${r.error ?? ''}\n`).join('')}` +
+      `${failed.map((r) => `run ${r.runId} (${displayText(r.label)}) ${r.status}: ${displayText(r.error ?? '', { max: 2_000 })}\n`).join('')}` +
       `files: ${join(values.out, 'report.html')}, findings.json, notifications.jsonl, audit-log.jsonl\n` +
-      (values.json ? `${JSON.stringify(summary)}\n` : ''),
+      (values.json ? `${terminalJson(summary)}\n` : ''),
   );
   return failed.length > 0 ? EXIT.aws : EXIT.ok;
 }

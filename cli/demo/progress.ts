@@ -6,6 +6,7 @@
  * On a terminal the status is one line rewritten in place (`\r`, erase line); without one (CI, a pipe, a
  * file) it is plain lines, fewer of them for a sweep of several scopes, and never a carriage return.
  */
+import { displayText } from '../../functions/domain/display-text.ts';
 import type { Progress, StartedRun } from './session.ts';
 
 /** The phases a person follows; Choice, Pass and Wait states are plumbing. */
@@ -56,7 +57,8 @@ function currentOf(batch: Batch): Progress | undefined {
 export function whereText(p: Progress, names: ReadonlyMap<string, string>): string | undefined {
   const phase = PHASES[p.state];
   if (!phase) return undefined;
-  const where = p.detail ? ` · ${names.get(p.detail) ?? p.detail}` : '';
+  // A name is a Name tag: on one line, whatever it holds (a status line rewritten in place most of all).
+  const where = p.detail ? ` · ${displayText(names.get(p.detail) ?? p.detail, { max: 128 })}` : '';
   return `iteration ${p.iteration + 1} · ${phase}${where}`;
 }
 
@@ -87,7 +89,7 @@ export function statusLine(
   const total = batch.runs.length;
   // What matters most first: a narrow terminal cuts the end.
   return [
-    `${batch.name} ${options.bar ? `${progressBar(finished, total)} ` : ''}${finished}/${total} scopes`,
+    `${displayText(batch.name)} ${options.bar ? `${progressBar(finished, total)} ` : ''}${finished}/${total} scopes`,
     ...(planned > 0 ? [`plan ${done}/${planned} done`] : []),
     ...(current && where ? [`${current.accountId}/${current.region}`, where] : []),
   ].join(' · ');
@@ -124,14 +126,14 @@ export class ProgressDisplay {
 
   runsStarted(batch: string, runs: readonly StartedRun[]): void {
     this.#batch = { name: batch, runs, finished: new Set(), latest: new Map(), phases: new Map() };
-    this.say(runs.map((r) => `▶ ${r.label} (${r.runId})`).join('\n'));
+    this.say(runs.map((r) => `▶ ${displayText(r.label)} (${r.runId})`).join('\n'));
     this.#refresh(true);
   }
 
   runFinished(runId: string, label: string, status: string): void {
     const batch = this.#batch;
     if (batch) this.#batch = { ...batch, finished: new Set([...batch.finished, runId]) };
-    this.say(`${status === 'SUCCEEDED' ? '✔' : '✖'} ${label}: ${status.toLowerCase()}`);
+    this.say(`${status === 'SUCCEEDED' ? '✔' : '✖'} ${displayText(label)}: ${status.toLowerCase()}`);
     this.#refresh(true);
     // A sweep's last run: its full bar stays on screen, as the record of the sweep.
     if (this.#batch && this.#batch.runs.length > 1 && this.#batch.finished.size === this.#batch.runs.length) {

@@ -4,6 +4,7 @@
  * after, counts per scope, and the VPCs still needing attention, the first `ATTENTION_SHOWN` of them
  * (report.html and `--json` list every VPC).
  */
+import { displayText } from '../../functions/domain/display-text.ts';
 import { VERDICT_STYLE, VERDICTS_BY_RANK } from '../report/chart.ts';
 import { shownVerdicts } from '../runs.ts';
 import type { DemoSummary, DemoVpc } from './summary.ts';
@@ -27,8 +28,12 @@ export function verdictText(v: Pick<DemoVpc, 'before' | 'after' | 'verdicts'>): 
 
 const scopeOf = (v: Pick<DemoVpc, 'accountId' | 'region'>) => `${v.accountId}/${v.region}`;
 
-/** Columns padded to their widest cell, the last one cut at `LEFT_WIDTH`. */
-function columns(header: readonly string[], rows: readonly (readonly string[])[]): string[] {
+/**
+ * Columns padded to their widest cell, the last one cut at `LEFT_WIDTH`. Cells are names and reasons from
+ * AWS: each on one line (displayText) before it is measured.
+ */
+function columns(header: readonly string[], shownRows: readonly (readonly string[])[]): string[] {
+  const rows = shownRows.map((r) => r.map((c) => displayText(c)));
   const last = header.length - 1;
   const widths = header.map((h, i) =>
     Math.min(

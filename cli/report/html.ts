@@ -12,6 +12,7 @@ import type { Approval } from '../../functions/adapters/store/approvals.ts';
 import type { AuditEntry } from '../../functions/adapters/store/audit-log.ts';
 import type { Finding } from '../../functions/domain/asff.ts';
 import { BLOCKER_GUIDANCE } from '../../functions/domain/blockers.ts';
+import { displayText } from '../../functions/domain/display-text.ts';
 import { formatUsd } from '../../functions/domain/notifications.ts';
 import { countActionOutcomes, type RunSummary } from '../../functions/domain/run-summary.ts';
 import { COMPLIANT_VERDICTS, type VerdictKind } from '../../functions/domain/verdict.ts';
@@ -58,9 +59,13 @@ const OPEN_DETAILS_UP_TO = 12;
 /** Above this many VPCs in several scopes, the estate is one collapsed table per account + Region. */
 const GROUP_SCOPES_ABOVE = 200;
 
-/** HTML-escapes text and attribute values (both quote kinds, so it is safe in either). */
+/**
+ * HTML-escapes text and attribute values (both quote kinds, so it is safe in either), after `displayText`:
+ * HTML escaping leaves bidi overrides, zero-width characters and controls, which a browser renders (a name
+ * reading backwards) or hides; they show as visible escapes instead.
+ */
 export function esc(value: unknown): string {
-  return String(value ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  return displayText(String(value ?? '')).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 /** 2026-11-24T02:13:24.348Z → 2026-11-24 02:13:24 UTC (no locale: the page reads the same everywhere). */

@@ -1,4 +1,5 @@
 /** One line per planned action, for approval requests, reports and the CLI: what will change, in words. */
+import { displayText } from './display-text.ts';
 import { type InventorySnapshot, vpcName } from './model.ts';
 import type { PlannedAction } from './remediation-plan.ts';
 
@@ -16,7 +17,15 @@ function where(action: PlannedAction, names: Readonly<Record<string, string>>): 
   return name && name !== id ? `${id} (${name})` : id;
 }
 
+/**
+ * The line for `action`, on one line whatever the names and AWS values in it hold (a Name tag with escapes,
+ * line breaks or bidi overrides): it is stored in approvals and shown in terminals, messages and reports.
+ */
 export function describeAction(action: PlannedAction, names: Readonly<Record<string, string>> = {}): string {
+  return displayText(actionText(action, names));
+}
+
+function actionText(action: PlannedAction, names: Readonly<Record<string, string>>): string {
   const p = action.params;
   const vpc = where(action, names);
   switch (action.kind) {

@@ -31,6 +31,7 @@ import {
   truncateText,
 } from './asff.ts';
 import { BLOCKER_GUIDANCE, hasNoEnforcePath } from './blockers.ts';
+import { displayText } from './display-text.ts';
 import { InvalidInputError } from './errors.ts';
 import { decodeFindingId, encodeFindingId } from './finding-id.ts';
 import { AccountIdSchema, BLOCKER_KINDS, type Blocker, type BlockerKind, RegionSchema } from './model.ts';
@@ -206,11 +207,20 @@ const RESOURCE_BY_PREFIX: readonly (readonly [prefix: string, asffType: string, 
   ['vpce-', 'Other', 'vpc-endpoint'],
 ];
 
+/**
+ * Text a person reads in the Security Hub console, within `max`: values from AWS (a Name tag, a blocker's
+ * description, a state message) on one line with their controls and bidi characters as visible escapes,
+ * escaped before the cut so that the limit holds for what is sent.
+ */
+function readable(value: string, max: number): string {
+  return truncateText(displayText(value), max);
+}
+
 function otherDetails(entries: Record<string, string | undefined>): Record<string, string> | undefined {
   const kept = Object.entries(entries)
     .filter((e): e is [string, string] => e[1] !== undefined && e[1] !== '')
     .slice(0, ASFF_LIMITS.otherDetails)
-    .map(([key, value]) => [key, truncateText(value, ASFF_LIMITS.otherDetailValueLength)]);
+    .map(([key, value]) => [key, readable(value, ASFF_LIMITS.otherDetailValueLength)]);
   return kept.length > 0 ? Object.fromEntries(kept) : undefined;
 }
 
@@ -303,7 +313,7 @@ function productFields(entries: Record<string, string | undefined>): Record<stri
     Object.entries(entries)
       .filter((e): e is [string, string] => e[1] !== undefined && e[1] !== '')
       .slice(0, ASFF_LIMITS.productFields)
-      .map(([key, value]) => [key, truncateText(value, ASFF_LIMITS.productFieldValueLength)]),
+      .map(([key, value]) => [key, readable(value, ASFF_LIMITS.productFieldValueLength)]),
   );
 }
 
@@ -344,11 +354,11 @@ function assemble(draft: FindingDraft, ctx: FindingContext, budget: Budget): Fin
     LastObservedAt: takenAt,
     Severity: severity,
     FindingProviderFields: { Severity: severity, Types: types },
-    Title: truncateText(draft.title, ASFF_LIMITS.titleLength),
-    Description: fitText(draft.description, tail, ASFF_LIMITS.descriptionLength),
+    Title: readable(draft.title, ASFF_LIMITS.titleLength),
+    Description: fitText(displayText(draft.description), tail, ASFF_LIMITS.descriptionLength),
     Remediation: {
       Recommendation: {
-        Text: truncateText(draft.remediation, ASFF_LIMITS.recommendationTextLength),
+        Text: readable(draft.remediation, ASFF_LIMITS.recommendationTextLength),
         Url: VPC_ENCRYPTION_DOCS_URL,
       },
     },
@@ -362,7 +372,7 @@ function assemble(draft: FindingDraft, ctx: FindingContext, budget: Budget): Fin
       StatusReasons: [
         {
           ReasonCode: truncateText(draft.original, ASFF_LIMITS.statusReasonCodeLength),
-          Description: truncateText(assessment.reason, ASFF_LIMITS.statusReasonDescriptionLength),
+          Description: readable(assessment.reason, ASFF_LIMITS.statusReasonDescriptionLength),
         },
       ],
     },
@@ -401,7 +411,9 @@ function sentence(value: string): string {
 
 function vpcLabel(verdict: Pick<VpcVerdict, 'vpcId' | 'name'>): string {
   const name = verdict.name.trim();
-  return name && name !== verdict.vpcId ? `${truncateText(name, 96)} (${verdict.vpcId})` : verdict.vpcId;
+  return name && name !== verdict.vpcId
+    ? `${displayText(name, { max: 96 })} (${verdict.vpcId})`
+    : verdict.vpcId;
 }
 
 function vpcTitle(verdict: VpcVerdict, assessment: Assessment): string {

@@ -7,11 +7,14 @@
  * - run report: verdict counts before → after, the actions applied, and what is left and why;
  * - failure report: which state failed, with which error, and what to do about it.
  *
- * SNS subjects are ASCII, without line breaks, at most 100 characters; the whole message must stay under
- * 256 KB, so every list is capped with "and N more".
- * https://docs.aws.amazon.com/sns/latest/api/API_Publish.html
+ * SNS Publish (https://docs.aws.amazon.com/sns/latest/api/API_Publish.html): a subject is "UTF-8 text with no
+ * line breaks or control characters, and less than 100 characters long" (earlier editions: ASCII), so vecguard
+ * sends printable ASCII only; the message must be UTF-8 and at most 256 KB, so every list is capped with "and N
+ * more", and every value from AWS goes through `displayText` (functions/domain/display-text.ts): one line,
+ * escapes visible, no lone surrogate that UTF-8 could not carry.
  */
 import type { ActionKind, Risk } from './action-kinds.ts';
+import { displayText } from './display-text.ts';
 import { VERDICT_KINDS, type VerdictKind } from './verdict.ts';
 
 export const NOTIFICATION_KINDS = ['approval-request', 'run-report', 'failure-report'] as const;
@@ -155,13 +158,12 @@ export function subjectLine(text: string): string {
   return subject === '' ? 'vecguard' : subject;
 }
 
-/** One line of body text: no line breaks or control characters (a tag value cannot forge a section). */
+/**
+ * One line of body text: line breaks, controls and bidi characters shown as escapes (a tag value cannot forge
+ * a section, nor hide that it tried), cut at `max` with the count of what was cut.
+ */
 function oneLine(text: string, max = LINE_MAX): string {
-  const flat = text
-    .replace(/\p{Cc}+/gu, ' ')
-    .replace(/\s+/g, ' ')
-    .trim();
-  return flat.length <= max ? flat : `${flat.slice(0, max - 1)}…`;
+  return displayText(text.trim(), { max });
 }
 
 export function formatUsd(amount: number, signed = false): string {
@@ -431,14 +433,15 @@ function changeLines(n: FailureReportNotice): string[] {
 
 export function failureReportNotification(n: FailureReportNotice): Notification {
   const message = n.error.message.trim() === '' ? '(no message)' : n.error.message.trim();
-  const clipped = message.length <= ERROR_TEXT_MAX ? message : `${message.slice(0, ERROR_TEXT_MAX - 1)}…`;
+  // An error message can quote what AWS returned: one line, escapes shown, bounded.
+  const clipped = oneLine(message, ERROR_TEXT_MAX);
   const lines = [
     `vecguard run ${n.runId} failed in state ${n.state} for account ${n.accountId} in ${n.region}${n.at ? ` at ${n.at}` : ''}.`,
     `Nothing after ${n.state} ran in this run; changes made before it stand.`,
     '',
     ...changeLines(n),
     'WHICH ERROR',
-    `  ${n.error.name}: ${clipped.split('\n').join('\n  ')}`,
+    `  ${oneLine(n.error.name, 256)}: ${clipped}`,
     '',
     'WHAT TO DO',
     `  ${adviceFor(n.error.name, n)}`,

@@ -37,6 +37,7 @@ import {
   readOrganizationTree,
   readParentChain,
 } from '../adapters/organizations.ts';
+import { displayText } from '../domain/display-text.ts';
 import { type OrganizationTree, parentChain, unknownParents } from '../domain/organization.ts';
 import {
   organizationalUnitsOf,
@@ -56,6 +57,9 @@ import {
 import { config } from '../shared/config.ts';
 import { InvalidInputError, PolicyError } from '../shared/errors.ts';
 import { logger, metrics, tracer } from '../shared/powertools.ts';
+
+/** An ignore reason, in the log and the answer, is at most this long (an event name can be 1 MB). */
+export const IGNORE_REASON_MAX = 1_000;
 
 export interface OnEventConfig {
   readonly stateMachineArn: string;
@@ -100,9 +104,16 @@ export async function onEvent(event: unknown, deps: OnEventDeps): Promise<OnEven
     );
   }
   if (decision.kind === 'ignored') {
-    logger.info('event ignored', { reason: decision.reason, eventId: eventIdOf(event) });
+    // The reason quotes the event (its eventName, a Config type): whatever a producer put there, one
+    // bounded line in the log and the answer.
+    const reason = displayText(decision.reason, { max: IGNORE_REASON_MAX });
+    const eventId = eventIdOf(event);
+    logger.info('event ignored', {
+      reason,
+      eventId: typeof eventId === 'string' ? displayText(eventId, { max: 256 }) : eventId,
+    });
     metrics.addMetric('EventsIgnored', MetricUnit.Count, 1);
-    return { outcome: 'ignored', reason: decision.reason };
+    return { outcome: 'ignored', reason };
   }
 
   const organization = await organizationForSweep(decision.triggers, deps);

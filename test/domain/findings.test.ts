@@ -607,7 +607,8 @@ describe('limits hold for any verdict (property)', () => {
   });
 
   it('keeps every detail when the finding fits, and goes lean only when it does not', () => {
-    const big = '\u0001'.repeat(1000);
+    // 3 UTF-8 bytes a unit, the most a character keeps once displayText has escaped the controls.
+    const big = '\u20ac'.repeat(1000);
     const blockers = Array.from({ length: 31 }, (_, i) =>
       blocker(`eni-${i}`, 'instance', { type: big, description: big, instanceId: big }),
     );
