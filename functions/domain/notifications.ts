@@ -400,7 +400,7 @@ const CHANGES_LISTED_MAX = 50;
 function changeLines(n: FailureReportNotice): string[] {
   if (n.changes === undefined) return [];
   const line = (c: RecordedChange) =>
-    `  - ${c.outcome}${c.reconciled ? ' (read back from the live state)' : ''}: ${c.kind} on ${c.resourceId} (action ${c.actionId})`;
+    `  - ${c.outcome}${c.reconciled ? ' (read back from the live state)' : ''}: ${c.kind} on ${oneLine(c.resourceId, 256)} (action ${oneLine(c.actionId, 256)})`;
   const lines: string[] = ['WHAT THIS RUN CHANGED'];
   if (n.changes === null) {
     lines.push(
@@ -420,13 +420,13 @@ function changeLines(n: FailureReportNotice): string[] {
     }
   }
   for (const u of n.unrecorded ?? [])
-    lines.push(`  - MADE, NOT RECORDED when made (from the execution history): ${u}`);
+    lines.push(`  - MADE, NOT RECORDED when made (from the execution history): ${oneLine(u, ERROR_TEXT_MAX)}`);
   for (const c of n.openIntents ?? []) {
     lines.push(
       `  - NOT KNOWN whether made (intent recorded, outcome unreadable): ${c.kind} on ${c.resourceId} (action ${c.actionId})`,
     );
   }
-  for (const p of n.problems ?? []) lines.push(`  ! ${p}`);
+  for (const p of n.problems ?? []) lines.push(`  ! ${oneLine(p, ERROR_TEXT_MAX)}`);
   lines.push('');
   return lines;
 }
