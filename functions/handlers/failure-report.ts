@@ -8,6 +8,7 @@ import { notify } from '../adapters/notifier.ts';
 import { failureReportNotification } from '../domain/notifications.ts';
 import { FailureReportInputSchema } from './inputs.ts';
 import { lambdaHandler } from './middy.ts';
+import { endRunLease } from './run-lease.ts';
 
 /** Lambda errors reach Step Functions as `Cause: {"errorType","errorMessage",…}`; handlers prefix the step. */
 export function describeCaught(error: { Error: string; Cause?: string | undefined }): {
@@ -35,6 +36,8 @@ export async function failureReport(input: z.infer<typeof FailureReportInputSche
   const caught = describeCaught(input.error);
   // The run is over: no answer can reach it, so nobody is left looking at a request that changes nothing.
   const { closedIds } = await d.approvals.closeUnansweredOfRun(scope.runId, scope, d.now(), 'the run failed');
+  // A failed run must not keep its scope: free it, or hand what events named meanwhile to one follow-up.
+  await endRunLease(scope, d);
   await notify(
     d.sns,
     d.config.topicArn,
