@@ -57,6 +57,11 @@ interface LoopFunctionSpec {
   readonly answersTasks?: true;
   /** Calls AWS in the scope's account: assumes the member role when the execution names one. */
   readonly inScope?: true;
+  /**
+   * Ends a run: starts the one follow-up run for the VPCs events named meanwhile (StartExecution on the
+   * enforcement loop, named, not referenced, and `VECGUARD_STATE_MACHINE_ARN` formatted from its name).
+   */
+  readonly startsFollowUps?: true;
 }
 
 /**
@@ -143,6 +148,7 @@ export const LOOP_FUNCTION_SPECS = {
       scan: true,
     },
     publishes: true,
+    startsFollowUps: true,
   },
   FailureReport: {
     module: 'failure-report',
@@ -155,6 +161,7 @@ export const LOOP_FUNCTION_SPECS = {
       scan: true,
     },
     publishes: true,
+    startsFollowUps: true,
   },
 } as const satisfies Record<string, LoopFunctionSpec>;
 
@@ -237,6 +244,12 @@ export class LoopFunctions extends Construct {
       ...(props.dryRun === undefined ? {} : { VECGUARD_DRY_RUN: String(props.dryRun) }),
     };
 
+    const loopArn = stack.formatArn({
+      service: 'states',
+      resource: 'stateMachine',
+      resourceName: ENFORCEMENT_LOOP_NAME,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
     const functions = {} as Record<LoopFunctionId, lambda.IFunction>;
     for (const [fid, spec] of Object.entries(LOOP_FUNCTION_SPECS) as [LoopFunctionId, LoopFunctionSpec][]) {
       const isApply = spec.ec2 === 'remediate';
@@ -251,6 +264,7 @@ export class LoopFunctions extends Construct {
           ...(spec.inScope && props.memberRoleName !== undefined
             ? { VECGUARD_MEMBER_EXTERNAL_ID: props.memberExternalId ?? defaultExternalId(stack.account) }
             : {}),
+          ...(spec.startsFollowUps ? { VECGUARD_STATE_MACHINE_ARN: loopArn } : {}),
         },
         ...(isApply ? { reservedConcurrentExecutions: applyConcurrency } : {}),
         ...(props.logRetention === undefined ? {} : { logRetention: props.logRetention }),
@@ -282,6 +296,14 @@ export class LoopFunctions extends Construct {
                 arnFormat: ArnFormat.COLON_RESOURCE_NAME,
               }),
             ],
+          }),
+        );
+      if (spec.startsFollowUps)
+        statements.push(
+          new iam.PolicyStatement({
+            sid: 'StartFollowUpRun',
+            actions: ['states:StartExecution'],
+            resources: [loopArn],
           }),
         );
       if (spec.inScope && props.memberRoleName !== undefined) {
