@@ -541,7 +541,8 @@ describe('triggers', () => {
     const [policy] = Object.values(template.findResources('AWS::SQS::QueuePolicy')).filter((p) =>
       JSON.stringify(p.Properties.Queues).includes(q.events),
     );
-    const sends = (policy?.Properties.PolicyDocument as { Statement: Statement[] }).Statement.filter(
+    if (!policy) throw new Error('the events queue has no queue policy');
+    const sends = (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement.filter(
       (s) => s.Effect === 'Allow' && actionsOf(s).includes('sqs:SendMessage'),
     );
     expect(sends.length).toBeGreaterThan(0);
