@@ -1,19 +1,25 @@
 /**
- * OnEvent: EventBridge (CloudTrail calls, Config changes, the schedule, Security Hub custom actions) →
- * one enforcement-loop execution per scope the event touches.
+ * OnEvent: EventBridge (CloudTrail calls, Config changes, the schedule, Security Hub custom actions) → the
+ * events queue → batches of up to 100 events gathered over 30 s → one enforcement-loop execution per scope
+ * at a time (docs/loop.md "One run per scope at a time").
  *
- * Invoked asynchronously by EventBridge, so its failures go to the function's on-failure destination (a
- * DLQ) after Lambda's retries: an invalid event throws `InvalidInputError` with a one-line reason and is
- * kept there, never dropped; an event vecguard does not care about is logged with the reason and counted
- * (`EventsIgnored`); a StartExecution that fails throws `AwsCallError`, and the retry is safe because
- * execution names are derived from the event (a scope already started answers "duplicate").
+ * Invoked by the queue's event source mapping with `ReportBatchItemFailures`: a message this batch failed
+ * returns to the queue and, after `maxReceiveCount` receives, lands in the queue's dead-letter queue, never
+ * dropped — an invalid event with its `InvalidInputError` one-line reason (logged), a scope whose run could
+ * not start with its `AwsCallError`. An event vecguard does not care about is logged with the reason and
+ * counted (`EventsIgnored`). The events of a batch are coalesced per scope; a scope with no live lease gets
+ * a run and the lease (a conditional write), a scope already running gets the VPCs added to its lease's
+ * pending set, for the one follow-up run Report or FailureReport starts when it ends. A retried message is
+ * safe: execution names derive from the events (a re-delivery answers "duplicate") and a running scope only
+ * gains pending VPCs it may already have.
  *
  * When the policy targets organizational units (`policyNeedsOrganization`), each run's input carries its
  * account's parent chain, so that the loop's audit matches OU targets: a sweep reads the whole organisation
  * once (it must find every account below each OU target), any other event climbs its accounts' chains with
  * ListParents. Organizations refusing the read (the hub is not the management account or a delegated
- * administrator) fails the invocation with an `AccessError` of one line, before any run starts — the event
- * lands in the dead-letter queue like every other failure, rather than runs that silently ignore OU targets.
+ * administrator) fails every event of the batch that would start a run with an `AccessError` of one line,
+ * before any run starts — they land in the dead-letter queue like every other failure, rather than runs that
+ * silently ignore OU targets.
  *
  * Parsing: the domain's schemas (functions/domain/triggers.ts), not the Powertools EventBridge envelope. The
  * envelope hands the handler only `detail`, but the trigger needs the envelope's account, Region, id and
