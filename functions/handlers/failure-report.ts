@@ -6,6 +6,7 @@ import type { z } from 'zod';
 import { type Deps, deps } from '../adapters/deps.ts';
 import { notify } from '../adapters/notifier.ts';
 import { failureReportNotification } from '../domain/notifications.ts';
+import { logger } from '../shared/powertools.ts';
 import { FailureReportInputSchema } from './inputs.ts';
 import { lambdaHandler } from './middy.ts';
 import { endRunLease } from './run-lease.ts';
@@ -36,8 +37,6 @@ export async function failureReport(input: z.infer<typeof FailureReportInputSche
   const caught = describeCaught(input.error);
   // The run is over: no answer can reach it, so nobody is left looking at a request that changes nothing.
   const { closedIds } = await d.approvals.closeUnansweredOfRun(scope.runId, scope, d.now(), 'the run failed');
-  // A failed run must not keep its scope: free it, or hand what events named meanwhile to one follow-up.
-  await endRunLease(scope, d);
   await notify(
     d.sns,
     d.config.topicArn,
@@ -50,7 +49,20 @@ export async function failureReport(input: z.infer<typeof FailureReportInputSche
       at: d.now().toISOString(),
     }),
   );
-  return { reported: true, ...caught, approvalsClosed: closedIds };
+  // A failed run must not keep its scope: free it, or hand what events named meanwhile to one follow-up. After
+  // the notice, and never instead of it: should this fail too, the lease's expiry frees the scope, and the
+  // run that takes it over covers what is pending.
+  const lease = await endRunLease(scope, d).then(
+    (ended) => ended.lease,
+    (error: unknown) => {
+      logger.error('could not release the scope lease of the failed run: it frees itself when it expires', {
+        runId: scope.runId,
+        error,
+      });
+      return 'kept-until-expiry' as const;
+    },
+  );
+  return { reported: true, ...caught, approvalsClosed: closedIds, lease };
 }
 
 export const handler = lambdaHandler('FailureReport', FailureReportInputSchema, (input) =>
