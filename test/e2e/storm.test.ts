@@ -128,3 +128,42 @@ it('1,000 events over 3 VPCs of one scope start at most 3 executions, and every 
     ).toBe(true);
   }
 }, 240_000);
+
+it('a run that fails still hands the VPCs named meanwhile to one follow-up, and frees the scope at the end', async () => {
+  const loop = await startLoop();
+  const [vpcId] = await vpcIdsOfScope(loop);
+  if (vpcId === undefined) throw new Error('the default scenario has no VPC');
+  // Every enforce step fails for good: the sweep's run ends in FailureReport.
+  loop.sandbox.faults.add({
+    service: 'ec2',
+    action: 'ModifyVpcEncryptionControl',
+    errorCode: 'InternalError',
+  });
+  const stop = approver(loop, () => true);
+  const [sweep] = await loop.sweep();
+  if (sweep === undefined) throw new Error('the sweep started nothing');
+  const joined = await Promise.all(
+    Array.from({ length: 50 }, (_, n) =>
+      loop.deliver(stormEvent(n, vpcId, new Date(loop.sandbox.clock.now()))),
+    ),
+  );
+  for (const result of joined) {
+    expect(result).toMatchObject({
+      outcome: 'started',
+      runs: [{ status: 'coalesced', executionArn: sweep.executionArn }],
+    });
+  }
+  expect((await loop.wait(sweep.executionArn, 120_000)).status).toBe('FAILED');
+
+  const runner = loop.sandbox.stepFunctions.runner;
+  const executions = runner.executionsOf(loop.stateMachineArn);
+  expect(executions).toHaveLength(2);
+  const followUp = executions.find((e) => e.arn !== sweep.executionArn);
+  expect(followUp?.input).toMatchObject({ vpcIds: [vpcId] });
+  await runner.waitForExecution(followUp?.arn ?? '', { timeoutMs: 120_000 });
+  await stop();
+  expect(runner.executionsOf(loop.stateMachineArn)).toHaveLength(2);
+  // Nothing holds the scope any more: the next event starts a run of its own.
+  const next = await loop.deliver(stormEvent(1000, vpcId, new Date(loop.sandbox.clock.now())));
+  expect(next).toMatchObject({ outcome: 'started', runs: [{ status: 'started' }] });
+}, 300_000);
