@@ -15,7 +15,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { mergePending, NOTHING_PENDING, type PendingWork } from '../../domain/scope-lease.ts';
-import { toAwsCallError } from '../../shared/errors.ts';
+import { AwsCallError, toAwsCallError } from '../../shared/errors.ts';
 import { StoreIntegrityError } from './errors.ts';
 import { isConditionalCheckFailed, keys, type StateTable, send, stateTableClient } from './table.ts';
 
@@ -95,7 +95,7 @@ export class ScopeLeaseStore {
    * Take the scope for `holder` if nobody holds it or the holder's lease expired. An expired lease's pending
    * work is handed back (and cleared), so the new run covers it: a dead run loses nothing.
    */
-  async claim(scope: ScopeKey, holder: LeaseHolder, now: Date): Promise<ClaimResult> {
+  async claim(scope: ScopeKey, holder: LeaseHolder, now: Date, attempt = 0): Promise<ClaimResult> {
     const claimed = await this.conditional<UpdateCommandOutput>(
       'UpdateItem',
       new UpdateCommand({
@@ -120,9 +120,15 @@ export class ScopeLeaseStore {
       return { claimed: true, stale: claimed.Attributes ? pendingIn(claimed.Attributes) : NOTHING_PENDING };
     }
     const holderNow = await this.get(scope);
-    // Released or expired between the two calls: the caller tries again.
+    // Released or expired between the two calls: try again, a few times (then the caller's retry does).
     if (holderNow === undefined || holderNow.expiresAt < now.toISOString()) {
-      return this.claim(scope, holder, now);
+      if (attempt < 3) return this.claim(scope, holder, now, attempt + 1);
+      throw new AwsCallError(
+        'dynamodb',
+        'UpdateItem',
+        'LeaseContention',
+        'the scope lease kept changing hands',
+      );
     }
     return { claimed: false, holder: holderNow };
   }
