@@ -71,6 +71,18 @@ export function leaseExpiry(input: Parameters<typeof leaseSeconds>[0], now: Date
   return new Date(now.getTime() + leaseSeconds(input) * 1000).toISOString();
 }
 
+/**
+ * How long a lease may name an execution that does not exist yet: on-event (60 s timeout) claims before it
+ * starts the run, Report (5 min) hands over before it starts the follow-up. Past this, a lease whose
+ * execution is over or absent is a dead run's, and the next event takes it over.
+ */
+export const LEASE_START_GRACE_SECONDS = 600;
+
+export function pastStartGrace(startedAt: string, now: Date): boolean {
+  const at = Date.parse(startedAt);
+  return !Number.isFinite(at) || now.getTime() - at > LEASE_START_GRACE_SECONDS * 1000;
+}
+
 /** What of an ending run a follow-up inherits: its scope and how it reaches the account. */
 export type EndingRun = Pick<
   ExecutionInput,

@@ -38,7 +38,9 @@ import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
 import {
+  type ExecutionStatusClient,
   executionArnOf,
+  executionEnded,
   type StartExecutionClient,
   startRun,
   stepFunctionsClient,
@@ -58,7 +60,14 @@ import {
   parsePolicy,
   policyNeedsOrganization,
 } from '../domain/policy.ts';
-import { isNothingPending, leaseExpiry, mergePending, pendingOf, vpcIdsOf } from '../domain/scope-lease.ts';
+import {
+  isNothingPending,
+  leaseExpiry,
+  mergePending,
+  pastStartGrace,
+  pendingOf,
+  vpcIdsOf,
+} from '../domain/scope-lease.ts';
 import {
   classifyEvent,
   coalesce,
@@ -82,6 +91,8 @@ export interface OnEventConfig {
 
 export interface OnEventDeps {
   readonly sfn: StartExecutionClient;
+  /** Whether a lease's execution is over (a run that ended without releasing its scope). */
+  readonly executionStatus: ExecutionStatusClient;
   /** Read only when the policy targets organizational units. */
   readonly organizations: OrganizationsReadClient;
   /** The per-scope leases: one execution per scope at a time. */
@@ -321,7 +332,24 @@ async function startOrCoalesce(
     organizationalUnitIds: input.organizationalUnitIds,
     source: trigger.source,
   };
-  const claim = await deps.leases.claim(trigger, holder, now);
+  let claim = await deps.leases.claim(trigger, holder, now);
+  // Held by a run that is over without having released it (aborted, its reporting failed): take it over,
+  // with what that run left pending, rather than wait for its expiry.
+  if (
+    !claim.claimed &&
+    pastStartGrace(claim.holder.startedAt, now) &&
+    (await executionEnded(deps.executionStatus, claim.holder.executionArn))
+  ) {
+    const taken = await deps.leases.takeOver(trigger, claim.holder.runId, holder, now);
+    if (taken) {
+      logger.warn('scope lease taken over from a run that ended without releasing it', {
+        accountId: trigger.accountId,
+        region: trigger.region,
+        staleRunId: claim.holder.runId,
+      });
+      claim = { claimed: true, stale: taken.stale };
+    }
+  }
   if (!claim.claimed) {
     const running = await deps.leases.addPending(trigger, pendingOf(trigger.vpcIds), now);
     if (running === undefined) {
@@ -439,7 +467,7 @@ export function loadOnEventConfig(
 let container:
   | {
       config: OnEventConfig;
-      sfn: StartExecutionClient;
+      sfn: StartExecutionClient & ExecutionStatusClient;
       organizations: OrganizationsReadClient;
       leases: ScopeLeaseStore;
     }
@@ -509,7 +537,11 @@ export const batchHandler = middy<SQSEvent, { response: SQSBatchResponse; outcom
       organizations: tracer.captureAWSv3Client(organizationsClient()),
       leases: scopeLeaseStore(config().tableName, (c) => tracer.captureAWSv3Client(c)),
     };
-    return onQueueBatch(event, { ...container, clock: () => new Date() }, context);
+    return onQueueBatch(
+      event,
+      { ...container, executionStatus: container.sfn, clock: () => new Date() },
+      context,
+    );
   });
 
 /** The Lambda handler: the partial batch response (`batchItemFailures`), nothing else. */

@@ -12,7 +12,7 @@
  * events queue's own (`EventsDeadLetters`), each to be read and redriven. EventBridge delivers at least once
  * and the queue too, so a message may arrive twice: dedup keys and the scope lease make that harmless.
  */
-import { Duration, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -29,6 +29,7 @@ import { CONFIG_RESOURCE_TYPES, TRANSIT_GATEWAY_PREFIX } from '../../functions/d
 import { cloudTrailEventPattern, configEventPattern } from '../event-patterns.ts';
 import { KEY_PREFIXES, ORGANIZATIONS_READ_ACTIONS, tableStatements } from '../permissions.ts';
 import { deadLetterQueue } from './dead-letter-queue.ts';
+import { ENFORCEMENT_LOOP_NAME } from './enforcement-loop.ts';
 import { VecguardFunction } from './vecguard-function.ts';
 
 /**
@@ -139,6 +140,27 @@ export class EventTriggers extends Construct {
       }),
     );
     props.stateMachine.grantStartExecution(onEvent);
+    // Whether the run holding a scope's lease is over (docs/loop.md "One run per scope at a time"): the
+    // loop's executions only.
+    onEvent.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadLeaseHolderExecution',
+        actions: ['states:DescribeExecution'],
+        resources: [
+          Stack.of(this).formatArn({
+            service: 'states',
+            resource: 'execution',
+            resourceName: `${ENFORCEMENT_LOOP_NAME}:*`,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        ],
+      }),
+    );
+    Validations.of(this.function.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${ENFORCEMENT_LOOP_NAME}:*]`,
+      reason:
+        'DescribeExecution of the enforcement loop’s executions only: which execution holds a scope’s lease is known at run time (the lease names it).',
+    });
     // The per-scope lease (SCOPE#<account>#<region>) that coalesces event storms; nothing else of the table.
     for (const statement of tableStatements(props.table.tableArn, {
       read: [KEY_PREFIXES.scope],

@@ -53,7 +53,15 @@ async function inputsOnEventBuilds(event: unknown): Promise<ExecutionInput[]> {
     claim: async () => ({ claimed: true, stale: NOTHING_PENDING }),
     abandon: async () => {},
   } as unknown as ScopeLeaseStore;
-  await onEvent(event, { sfn, organizations, leases, config: loadOnEventConfig(), clock: () => new Date() });
+  const executionStatus = { send: async () => ({ status: 'RUNNING' as const }) };
+  await onEvent(event, {
+    sfn,
+    executionStatus,
+    organizations,
+    leases,
+    config: loadOnEventConfig(),
+    clock: () => new Date(),
+  });
   return inputs;
 }
 

@@ -147,6 +147,7 @@ describe('onEvent', () => {
 
   const deps = (over: Partial<OnEventConfig> = {}, org?: OrganizationsReadClient): OnEventDeps => ({
     sfn,
+    executionStatus: sfn,
     organizations: org ?? organizationsAs('111111111111'),
     leases,
     config: { stateMachineArn: holdArn, memberRoleName: 'vecguard-member', policy, ...over },
@@ -256,6 +257,44 @@ describe('onEvent', () => {
     expect(lease?.pending.vpcIds).toEqual(ra.runs[0]?.vpcIds);
     const started = (await executions(holdArn)).filter((e) => e.name === ra.runs[0]?.executionName);
     expect(started).toHaveLength(1);
+  });
+
+  it('a scope held by a run that ended without releasing it is taken over by a later event, with what it left pending', async () => {
+    const a = fixture('cloudtrail-create-flow-logs');
+    const first = await onEvent(a, deps({ stateMachineArn: passArn }));
+    if (first.outcome !== 'started') throw new Error('expected a run');
+    // This machine ends without Report: its lease stays, like a run aborted by hand.
+    for (let i = 0; i < 200; i++) {
+      const { status } = await sfn.send(
+        new DescribeExecutionCommand({ executionArn: first.runs[0]?.executionArn }),
+      );
+      if (status !== 'RUNNING') break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const meanwhile = {
+      ...a,
+      id: 'meanwhile',
+      detail: {
+        ...(a.detail as object),
+        eventID: 'meanwhile',
+        requestParameters: { resourceIds: [V2], resourceType: 'VPC' },
+      },
+    };
+    // Within the start grace a lease is never taken: its run may be starting.
+    expect(await onEvent(meanwhile, deps({ stateMachineArn: passArn }))).toMatchObject({
+      runs: [{ status: 'coalesced' }],
+    });
+    const later = { ...a, id: 'later', detail: { ...(a.detail as object), eventID: 'later' } };
+    const taken = await onEvent(later, {
+      ...deps({ stateMachineArn: passArn }),
+      clock: () => new Date('2026-11-24T02:00:00Z'),
+    });
+    expect(taken).toMatchObject({ outcome: 'started', runs: [{ status: 'started' }] });
+    if (taken.outcome !== 'started') return;
+    expect(taken.runs[0]?.vpcIds).toEqual(expect.arrayContaining([V2]));
+    expect((await leases.get({ accountId: '111111111111', region: 'us-east-1' }))?.runId).toBe(
+      taken.runs[0]?.runId,
+    );
   });
 
   it('a Security Hub custom action starts one execution per scope of its findings', async () => {
@@ -429,6 +468,7 @@ describe('onEvent when Step Functions fails for one scope of several (fake clien
     const event = fixture('securityhub-custom-action');
     const error = await onEvent(event, {
       sfn,
+      executionStatus: { send: async () => ({ status: 'RUNNING' as const }) },
       organizations: NO_ORGANIZATIONS,
       leases,
       config: { stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:loop', policy },
@@ -452,6 +492,7 @@ describe('onEvent when Step Functions fails for one scope of several (fake clien
     failing = false;
     const retry = await onEvent(event, {
       sfn,
+      executionStatus: { send: async () => ({ status: 'RUNNING' as const }) },
       organizations: NO_ORGANIZATIONS,
       leases,
       config: { stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:loop', policy },

@@ -289,6 +289,21 @@ describe('least privilege', () => {
       ]);
       expect(environmentOf(module).VECGUARD_STATE_MACHINE_ARN, module).toEqual(start[0]?.Resource);
     }
+    // It may see whether a lease's run is over: the loop's executions, nothing else of Step Functions.
+    const describe = statementsOf(roleOf('on-event')).filter((s) =>
+      actionsOf(s).includes('states:DescribeExecution'),
+    );
+    expect(describe).toEqual([
+      expect.objectContaining({
+        Action: 'states:DescribeExecution',
+        Resource: {
+          'Fn::Join': ['', expect.arrayContaining([':execution:vecguard-enforcement-loop:*'])],
+        },
+      }),
+    ]);
+    for (const module of HANDLER_MODULES.filter((m) => m !== 'on-event')) {
+      expect(actionsOfRole(roleOf(module)).has('states:DescribeExecution'), module).toBe(false);
+    }
     const table = statementsOf(roleOf('on-event')).filter(
       (s) => s.Effect === 'Allow' && actionsOf(s).some((a) => a.startsWith('dynamodb:')),
     );

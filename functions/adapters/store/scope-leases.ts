@@ -134,6 +134,43 @@ export class ScopeLeaseStore {
   }
 
   /**
+   * Take the scope from `staleRunId`, whose execution is over without having released it (aborted, or its
+   * reporting failed): conditional on that run still holding it. Answers what it left pending, or undefined
+   * when someone else took or released the lease first.
+   */
+  async takeOver(
+    scope: ScopeKey,
+    staleRunId: string,
+    holder: LeaseHolder,
+    now: Date,
+  ): Promise<{ readonly stale: PendingWork } | undefined> {
+    const taken = await this.conditional<UpdateCommandOutput>(
+      'UpdateItem',
+      new UpdateCommand({
+        TableName: this.table.tableName,
+        Key: this.key(scope),
+        UpdateExpression:
+          'SET runId = :runId, executionName = :name, executionArn = :arn, #input = :input, startedAt = :now, expiresAt = :expiresAt REMOVE pending, pendingWholeScope, handedOverBy',
+        ConditionExpression: 'runId = :stale',
+        ExpressionAttributeNames: { '#input': 'input' },
+        ExpressionAttributeValues: {
+          ':runId': holder.runId,
+          ':name': holder.executionName,
+          ':arn': holder.executionArn,
+          ':input': holder.input,
+          ':now': now.toISOString(),
+          ':expiresAt': holder.expiresAt,
+          ':stale': staleRunId,
+        },
+        ReturnValues: 'ALL_OLD',
+      }),
+    );
+    return taken === undefined
+      ? undefined
+      : { stale: taken.Attributes ? pendingIn(taken.Attributes) : NOTHING_PENDING };
+  }
+
+  /**
    * Add work to the run holding the scope (a DynamoDB ADD to the string set: concurrent adds all land).
    * Answers the holder, or undefined when no live lease holds the scope (the caller claims it instead).
    */
