@@ -338,7 +338,7 @@ async function startOrCoalesce(
   if (
     !claim.claimed &&
     pastStartGrace(claim.holder.startedAt, now) &&
-    (await executionEnded(deps.executionStatus, claim.holder.executionArn))
+    (await holderEnded(deps, claim.holder.executionArn))
   ) {
     const taken = await deps.leases.takeOver(trigger, claim.holder.runId, holder, now);
     if (taken) {
@@ -402,6 +402,19 @@ async function startOrCoalesce(
     { ...run, reason: shorten(trigger.reason), eventId: shorten(trigger.eventId) },
   );
   return run;
+}
+
+/** Whether the lease holder's execution is over; when Step Functions cannot say, it is taken as running. */
+async function holderEnded(deps: OnEventDeps, executionArn: string): Promise<boolean> {
+  try {
+    return await executionEnded(deps.executionStatus, executionArn);
+  } catch (error) {
+    logger.warn('could not read the lease holder’s execution: the events join it as pending', {
+      executionArn,
+      error,
+    });
+    return false;
+  }
 }
 
 /** Logs keep a value's start: an event's reason or ids can be as long as its sender made them. */
