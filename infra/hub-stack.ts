@@ -149,6 +149,10 @@ export class HubStack extends Stack {
       description: 'vecguard approvals / approve / reject --approver-url (or VECGUARD_APPROVER_URL)',
     });
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.triggers.deadLetterQueue.queueUrl });
+    // Events on-event failed on every receive (invalid, or their run could not start): read and redrive them.
+    new CfnOutput(this, 'EventsDeadLetterQueueUrl', {
+      value: this.triggers.eventsDeadLetterQueue.queueUrl,
+    });
   }
 }
 

@@ -29,9 +29,11 @@ import { AuditLog } from '#adapters/store/audit-log.ts';
 import { BlobStore } from '#adapters/store/blob-store.ts';
 import { createTable, type StateTable, stateTableClient } from '#adapters/store/table.ts';
 import { parsePolicy } from '#domain/policy.ts';
+import { EVENT_BUFFER } from '#domain/scope-lease.ts';
 import { LOOP_DEFAULTS } from '#domain/triggers.ts';
 import { type DiePoint, setDiePoints } from '#shared/die-points.ts';
 import type { OnEventResult } from '../functions/handlers/on-event.ts';
+import { EventQueue } from './event-queue.ts';
 import { scheduledEvent } from './events.ts';
 
 export const ASL_FILE = fileURLToPath(new URL('../statemachines/enforcement-loop.asl.json', import.meta.url));
@@ -87,6 +89,11 @@ export interface LocalLoopOptions {
    * writes: rehearses what the audit log and the failure notice say when a step stops mid-way.
    */
   readonly dieAt?: readonly DiePoint[];
+  /**
+   * The events queue's batching window in real milliseconds. @default EVENT_BUFFER's window on the sandbox
+   * clock (30 s at 600× is 50 ms)
+   */
+  readonly batchWindowMs?: number;
 }
 
 /** An account + Region: what one execution of the loop covers. */
@@ -118,7 +125,12 @@ export interface LocalLoop {
   readonly approverUrl: string;
   /** The policy file the handlers read (a copy when `approvalTimeoutMinutes` is set). */
   readonly policyFile: string;
-  /** Delivers an event as EventBridge does: to the on-event Lambda handler, which starts the runs. */
+  /**
+   * Delivers an event as EventBridge does: to the events queue, whose batch (the events delivered within the
+   * batching window) reaches the on-event Lambda handler, which starts or coalesces the runs. Resolves with
+   * what became of this event; rejects with the error of an event on-event failed (invalid, or its run could
+   * not start).
+   */
   deliver(event: unknown): Promise<OnEventResult>;
   /** Every event delivered so far, in order, with what on-event answered. */
   readonly deliveries: readonly { readonly event: unknown; readonly result: OnEventResult }[];
@@ -275,15 +287,31 @@ async function wire(
   const onEvent = await import('../functions/handlers/on-event.ts');
   onEvent.resetOnEventConfig();
   const deliveries: { event: unknown; result: OnEventResult }[] = [];
+  // As the events queue and its event source mapping deliver them (infra/constructs/event-triggers.ts): events
+  // arriving within the batching window (sandbox time) reach on-event as one SQS batch of at most
+  // EVENT_BUFFER.batchSize messages, so that a storm is coalesced as it is in AWS.
+  const queue = new EventQueue({
+    windowMs: options.batchWindowMs ?? Math.max(5, (EVENT_BUFFER.batchingWindowSeconds * 1000) / speed),
+    batchSize: EVENT_BUFFER.batchSize,
+    region: sandbox.region,
+    queueArn: `arn:aws:sqs:${sandbox.region}:${DEFAULT_ACCOUNT_ID}:vecguard-events`,
+    now: () => sandbox.clock.now(),
+    process: async (batch) => {
+      const context = lambdaContext({
+        invoked: lambdaArn('on-event'),
+        timeoutSeconds: 60,
+        now: () => sandbox.clock.now(),
+      });
+      return (await onEvent.batchHandler(batch, context as never)).outcomes;
+    },
+  });
   const deliver = async (event: unknown): Promise<OnEventResult> => {
-    const context = lambdaContext({
-      invoked: lambdaArn('on-event'),
-      timeoutSeconds: 60,
-      now: () => sandbox.clock.now(),
-    });
-    const result = (await onEvent.handler(structuredClone(event), context as never)) as OnEventResult;
-    deliveries.push({ event: structuredClone(event), result });
-    return result;
+    const outcome = await queue.send(structuredClone(event));
+    // A message the batch failed would return to the queue and, after its receives, to the dead-letter queue;
+    // here the caller sees the error at once.
+    if (outcome.outcome === 'failed') throw outcome.error;
+    deliveries.push({ event: structuredClone(event), result: outcome });
+    return outcome;
   };
   let sweeps = 0;
   let stopped = false;

@@ -6,7 +6,13 @@
  * itself answers 200 with the existing ARN; that case is reported as started, as AWS reports it.)
  * https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html
  */
-import { SFNClient, StartExecutionCommand, type StartExecutionCommandOutput } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  type DescribeExecutionCommandOutput,
+  SFNClient,
+  StartExecutionCommand,
+  type StartExecutionCommandOutput,
+} from '@aws-sdk/client-sfn';
 import type { ExecutionInput } from '../domain/triggers.ts';
 import { AwsCallError, toAwsCallError } from '../shared/errors.ts';
 
@@ -54,5 +60,25 @@ export async function startRun(
       return { started: false, reason: 'duplicate', executionArn: executionArnOf(stateMachineArn, name) };
     }
     throw toAwsCallError(error, 'sfn', 'StartExecution');
+  }
+}
+
+/** The one call `executionEnded` makes; an `SFNClient` is one. */
+export interface ExecutionStatusClient {
+  send(command: DescribeExecutionCommand): Promise<Pick<DescribeExecutionCommandOutput, 'status'>>;
+}
+
+/**
+ * Whether the execution is over (any status but RUNNING, or no such execution). An answer without a status
+ * counts as running: a lease is taken from a run only when Step Functions says it is gone.
+ * https://docs.aws.amazon.com/step-functions/latest/apireference/API_DescribeExecution.html
+ */
+export async function executionEnded(sfn: ExecutionStatusClient, executionArn: string): Promise<boolean> {
+  try {
+    const { status } = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+    return status !== undefined && status !== 'RUNNING' && status !== 'PENDING_REDRIVE';
+  } catch (error) {
+    if ((error as { name?: string } | undefined)?.name === 'ExecutionDoesNotExist') return true;
+    throw toAwsCallError(error, 'sfn', 'DescribeExecution');
   }
 }

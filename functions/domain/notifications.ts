@@ -420,7 +420,9 @@ function changeLines(n: FailureReportNotice): string[] {
     }
   }
   for (const u of n.unrecorded ?? [])
-    lines.push(`  - MADE, NOT RECORDED when made (from the execution history): ${oneLine(u, ERROR_TEXT_MAX)}`);
+    lines.push(
+      `  - MADE, NOT RECORDED when made (from the execution history): ${oneLine(u, ERROR_TEXT_MAX)}`,
+    );
   for (const c of n.openIntents ?? []) {
     lines.push(
       `  - NOT KNOWN whether made (intent recorded, outcome unreadable): ${c.kind} on ${c.resourceId} (action ${c.actionId})`,

@@ -47,8 +47,13 @@ export const TriggerSchema = z.object({
   /** One line for logs and the run's history: what happened, and why the scope is what it is. */
   reason: z.string().min(1),
   source: TriggerSourceSchema,
-  /** CloudTrail's `eventID` (stable across duplicate deliveries), else the EventBridge event id. Coalesced
-   * triggers carry their events' ids, sorted and joined with `+`. */
+  /**
+   * What makes this trigger's event one event and no other (`dedupKey`): a CloudTrail record is the envelope's
+   * id and the record's own `eventID` (`<id>/<eventID>`: two calls that share one can never be mistaken for
+   * each other); a Config item is `<resourceId>@<configurationStateId>` (the same item re-sent in a new
+   * envelope is the same change); anything else is the envelope's id. Coalesced triggers carry their events'
+   * ids, sorted and joined with `+`.
+   */
   eventId: z.string().min(1),
   /** The event's own time (ISO-8601): names the run without depending on when it was delivered. */
   time: z.string().min(1),
@@ -95,6 +100,10 @@ const ConfigItemSchema = z.looseObject({
   awsAccountId: AccountIdSchema.optional(),
   awsRegion: RegionSchema.optional(),
   configurationItemStatus: z.string().optional(),
+  /** Config numbers each recorded state of a resource: with the resource id, the item's identity. */
+  configurationStateId: z.union([z.number(), z.string()]).optional(),
+  /** When Config recorded the item: the change's own time, whichever envelope re-sends it. */
+  configurationItemCaptureTime: z.string().optional(),
   /** Only in `configurationItemSummary` (an oversized change); the full item has it in the diff. */
   changeType: z.string().optional(),
   configuration: z.unknown().optional(),
@@ -345,7 +354,7 @@ function classifyCloudTrail(e: EventBridgeEvent): TriggerDecision {
   return run([
     trigger(e, {
       source: 'cloudtrail',
-      eventId: d.eventID ?? e.id,
+      eventId: d.eventID === undefined ? idPart(e.id) : `${idPart(e.id)}/${idPart(d.eventID)}`,
       ...explain(`${d.eventName}: ${call.change}`, found),
     }),
   ]);
@@ -436,11 +445,20 @@ function classifyConfig(e: EventBridgeEvent): TriggerDecision {
     {
       ...scope,
       source: 'config',
-      eventId: e.id,
-      time: e.time,
+      // The item, not the envelope: Config re-sends an item in a new envelope (a new id and time).
+      eventId:
+        item.configurationStateId === undefined
+          ? idPart(e.id)
+          : `${idPart(item.resourceId)}@${idPart(String(item.configurationStateId))}`,
+      time: capturedAt(item.configurationItemCaptureTime) ?? e.time,
       ...explain(what, configVpcIds(item, d, scope, isTransitGateway)),
     },
   ]);
+}
+
+/** The capture time when it reads as an ISO time, so that an item names its run whichever envelope it came in. */
+function capturedAt(time: string | undefined): string | undefined {
+  return time !== undefined && z.iso.datetime({ offset: true }).safeParse(time).success ? time : undefined;
 }
 
 function configVpcIds(
@@ -521,7 +539,7 @@ function classifySecurityHubAction(e: EventBridgeEvent): TriggerDecision {
     (t): Trigger => ({
       ...t.scope,
       source: 'securityhub-action',
-      eventId: e.id,
+      eventId: idPart(e.id),
       time: e.time,
       vpcIds: t.vpcIds,
       reason:
@@ -794,11 +812,16 @@ function invalid(reason: string): TriggerDecision {
   return { kind: 'invalid', reason: oneLine(reason) };
 }
 
+/** An id as a part of a dedup key: `+` joins coalesced keys, so a sender's own `+` must not split one. */
+function idPart(id: string): string {
+  return id.replace(/[%+]/g, (c) => encodeURIComponent(c));
+}
+
 function trigger(
   e: EventBridgeEvent,
   fields: Pick<Trigger, 'source' | 'vpcIds' | 'reason'> & { eventId?: string },
 ): Trigger {
-  return { accountId: e.account, region: e.region, eventId: e.id, time: e.time, ...fields };
+  return { accountId: e.account, region: e.region, eventId: idPart(e.id), time: e.time, ...fields };
 }
 
 function explain(what: string, found: VpcIdsFound): Pick<Trigger, 'vpcIds' | 'reason'> {

@@ -9,8 +9,10 @@ import { unrecordedChangesOf } from '../adapters/execution-history.ts';
 import { notify } from '../adapters/notifier.ts';
 import { changesOfRun, messageOf } from '../adapters/run-changes.ts';
 import { failureReportNotification } from '../domain/notifications.ts';
+import { logger } from '../shared/powertools.ts';
 import { FailureReportInputSchema } from './inputs.ts';
 import { lambdaHandler } from './middy.ts';
+import { endRunLease } from './run-lease.ts';
 
 /** Lambda errors reach Step Functions as `Cause: {"errorType","errorMessage",…}`; handlers prefix the step. */
 export function describeCaught(error: { Error: string; Cause?: string | undefined }): {
@@ -72,6 +74,19 @@ export async function failureReport(input: z.infer<typeof FailureReportInputSche
       problems,
     }),
   );
+  // A failed run must not keep its scope: free it, or hand what events named meanwhile to one follow-up. After
+  // the notice, and never instead of it: should this fail too, the lease's expiry frees the scope, and the
+  // run that takes it over covers what is pending.
+  const lease = await endRunLease(scope, d).then(
+    (ended) => ended.lease,
+    (error: unknown) => {
+      logger.error('could not release the scope lease of the failed run: it frees itself when it expires', {
+        runId: scope.runId,
+        error,
+      });
+      return 'kept-until-expiry' as const;
+    },
+  );
   return {
     reported: true,
     ...caught,
@@ -79,6 +94,7 @@ export async function failureReport(input: z.infer<typeof FailureReportInputSche
     changes: recorded.changes?.length ?? null,
     openIntents: recorded.openIntents.length,
     unrecorded: unrecorded.length,
+    lease,
   };
 }
 

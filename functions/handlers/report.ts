@@ -22,6 +22,7 @@ import type { AuditReport } from '../domain/verdict.ts';
 import { AwsCallError } from '../shared/errors.ts';
 import { type ReportInput, ReportInputSchema } from './inputs.ts';
 import { lambdaHandler } from './middy.ts';
+import { endRunLease } from './run-lease.ts';
 
 /** The stored `report` blob (the summary is the domain's: functions/domain/run-summary.ts). */
 export type { RunSummary };
@@ -92,6 +93,8 @@ export async function report(input: ReportInput, d: Deps) {
   };
   const summary = summariseRun(record);
   await d.blobs.putBlob(key, 'report', 0, summary);
+  // The scope is free again, or handed to one follow-up run for what events named meanwhile.
+  await endRunLease(scope, d);
   await notify(d.sns, d.config.topicArn, runReportNotification(runReportNotice(record, summary)));
   // The full summary can be large; the state machine's output carries its counts and where to find it.
   return {

@@ -1,30 +1,35 @@
 /**
  * What starts the loop: EventBridge rules for the four trigger sources of functions/domain/triggers.ts —
  * CloudTrail EC2 calls that change encryption posture, AWS Config changes of the resource types the
- * classifier reads, a schedule, and the Security Hub "re-scan" custom action — all to the on-event function,
- * which starts one execution per scope. The CloudTrail and Config rules match events of any account: member
- * accounts forward theirs to this bus (./event-forwarder.ts, admitted by ./member-event-access.ts).
+ * classifier reads, a schedule, and the Security Hub "re-scan" custom action — all to the events queue, whose
+ * event source mapping hands on-event what arrived within its batching window as one batch; on-event starts
+ * one execution per scope at a time (docs/loop.md "One run per scope at a time"). The CloudTrail and Config
+ * rules match events of any account: member accounts forward theirs to this bus (./event-forwarder.ts,
+ * admitted by ./member-event-access.ts).
  *
- * Nothing is dropped: an event EventBridge cannot deliver, and one the function fails on after Lambda's
- * retries (an invalid event, a StartExecution that kept failing), lands in one encrypted queue to be read
- * and redriven.
+ * Nothing is dropped: an event EventBridge cannot deliver lands in one encrypted queue (`DeadLetters`), and a
+ * message on-event failed `maxReceiveCount` times (an invalid event, a StartExecution that kept failing) in the
+ * events queue's own (`EventsDeadLetters`), each to be read and redriven. EventBridge delivers at least once
+ * and the queue too, so a message may arrive twice: dedup keys and the scope lease make that harmless.
  */
-import { Duration, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as securityhub from 'aws-cdk-lib/aws-securityhub';
 import type * as sns from 'aws-cdk-lib/aws-sns';
-import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { EVENT_BUFFER } from '../../functions/domain/scope-lease.ts';
 import { CONFIG_RESOURCE_TYPES, TRANSIT_GATEWAY_PREFIX } from '../../functions/domain/triggers.ts';
 import { cloudTrailEventPattern, configEventPattern } from '../event-patterns.ts';
 import { KEY_PREFIXES, ORGANIZATIONS_READ_ACTIONS, tableStatements } from '../permissions.ts';
 import { deadLetterQueue } from './dead-letter-queue.ts';
+import { ENFORCEMENT_LOOP_NAME } from './enforcement-loop.ts';
 import { VecguardFunction } from './vecguard-function.ts';
 
 /**
@@ -65,7 +70,12 @@ export interface EventTriggersProps {
 
 export class EventTriggers extends Construct {
   readonly function: VecguardFunction;
+  /** Where EventBridge puts what it could not deliver to the events queue. */
   readonly deadLetterQueue: sqs.Queue;
+  /** The buffer between EventBridge and on-event (batched by its event source mapping). */
+  readonly eventsQueue: sqs.Queue;
+  /** Where a message on-event failed `EVENT_BUFFER.maxReceiveCount` times ends. */
+  readonly eventsDeadLetterQueue: sqs.Queue;
   readonly rescanAction: securityhub.CfnActionTarget;
 
   constructor(scope: Construct, id: string, props: EventTriggersProps) {
@@ -85,13 +95,28 @@ export class EventTriggers extends Construct {
     this.deadLetterQueue = deadLetterQueue(
       this,
       'DeadLetters',
-      'on-event (its on-failure destination) and of the EventBridge targets',
+      'the EventBridge targets (events it could not deliver to the events queue)',
     );
+    this.eventsDeadLetterQueue = deadLetterQueue(
+      this,
+      'EventsDeadLetters',
+      'the events queue (messages on-event failed on every receive)',
+    );
+    const timeout = Duration.minutes(1);
+    this.eventsQueue = new sqs.Queue(this, 'Events', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(4),
+      // Lambda's advice: six times the function's timeout, plus the batching window.
+      // https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html
+      visibilityTimeout: Duration.seconds(6 * timeout.toSeconds() + EVENT_BUFFER.batchingWindowSeconds),
+      deadLetterQueue: { queue: this.eventsDeadLetterQueue, maxReceiveCount: EVENT_BUFFER.maxReceiveCount },
+    });
 
     this.function = new VecguardFunction(this, 'OnEvent', {
       handlerModule: 'on-event',
       policyFile: props.policyFile,
-      timeout: Duration.minutes(1),
+      timeout,
       memorySize: 256,
       environment: {
         VECGUARD_TABLE_NAME: props.table.tableName,
@@ -103,13 +128,39 @@ export class EventTriggers extends Construct {
       ...(props.logRetention === undefined ? {} : { logRetention: props.logRetention }),
     });
     const onEvent = this.function.function;
-    // Asynchronous invocations: after two retries (safe: execution names derive from the event), to the queue.
-    onEvent.configureAsyncInvoke({
-      retryAttempts: 2,
-      maxEventAge: Duration.hours(6),
-      onFailure: new destinations.SqsDestination(this.deadLetterQueue),
-    });
+    // Batches: what arrived within the window, up to the batch size; only the failed messages return to the
+    // queue (ReportBatchItemFailures), so one bad event does not replay the whole batch. The mapping grants
+    // the function receive, delete and visibility on this queue only.
+    // https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-batchfailurereporting.html
+    onEvent.addEventSource(
+      new SqsEventSource(this.eventsQueue, {
+        batchSize: EVENT_BUFFER.batchSize,
+        maxBatchingWindow: Duration.seconds(EVENT_BUFFER.batchingWindowSeconds),
+        reportBatchItemFailures: true,
+      }),
+    );
     props.stateMachine.grantStartExecution(onEvent);
+    // Whether the run holding a scope's lease is over (docs/loop.md "One run per scope at a time"): the
+    // loop's executions only.
+    onEvent.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadLeaseHolderExecution',
+        actions: ['states:DescribeExecution'],
+        resources: [
+          Stack.of(this).formatArn({
+            service: 'states',
+            resource: 'execution',
+            resourceName: `${ENFORCEMENT_LOOP_NAME}:*`,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        ],
+      }),
+    );
+    Validations.of(this.function.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${ENFORCEMENT_LOOP_NAME}:*]`,
+      reason:
+        'DescribeExecution of the enforcement loop’s executions only: which execution holds a scope’s lease is known at run time (the lease names it).',
+    });
     // The per-scope lease (SCOPE#<account>#<region>) that coalesces event storms; nothing else of the table.
     for (const statement of tableStatements(props.table.tableArn, {
       read: [KEY_PREFIXES.scope],
@@ -128,7 +179,7 @@ export class EventTriggers extends Construct {
       });
     }
 
-    const target = new targets.LambdaFunction(onEvent, {
+    const target = new targets.SqsQueue(this.eventsQueue, {
       deadLetterQueue: this.deadLetterQueue,
       retryAttempts: 8,
       maxEventAge: Duration.hours(6),

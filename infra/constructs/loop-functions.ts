@@ -59,6 +59,11 @@ interface LoopFunctionSpec {
   readonly readsHistory?: true;
   /** Calls AWS in the scope's account: assumes the member role when the execution names one. */
   readonly inScope?: true;
+  /**
+   * Ends a run: starts the one follow-up run for the VPCs events named meanwhile (StartExecution on the
+   * enforcement loop, named, not referenced, and `VECGUARD_STATE_MACHINE_ARN` formatted from its name).
+   */
+  readonly startsFollowUps?: true;
 }
 
 /**
@@ -148,6 +153,7 @@ export const LOOP_FUNCTION_SPECS = {
     publishes: true,
     ec2: 'read',
     inScope: true,
+    startsFollowUps: true,
   },
   FailureReport: {
     module: 'failure-report',
@@ -165,6 +171,7 @@ export const LOOP_FUNCTION_SPECS = {
     ec2: 'read',
     inScope: true,
     readsHistory: true,
+    startsFollowUps: true,
   },
 } as const satisfies Record<string, LoopFunctionSpec>;
 
@@ -247,6 +254,12 @@ export class LoopFunctions extends Construct {
       ...(props.dryRun === undefined ? {} : { VECGUARD_DRY_RUN: String(props.dryRun) }),
     };
 
+    const loopArn = stack.formatArn({
+      service: 'states',
+      resource: 'stateMachine',
+      resourceName: ENFORCEMENT_LOOP_NAME,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
     const functions = {} as Record<LoopFunctionId, lambda.IFunction>;
     for (const [fid, spec] of Object.entries(LOOP_FUNCTION_SPECS) as [LoopFunctionId, LoopFunctionSpec][]) {
       const isApply = spec.ec2 === 'remediate';
@@ -261,6 +274,7 @@ export class LoopFunctions extends Construct {
           ...(spec.inScope && props.memberRoleName !== undefined
             ? { VECGUARD_MEMBER_EXTERNAL_ID: props.memberExternalId ?? defaultExternalId(stack.account) }
             : {}),
+          ...(spec.startsFollowUps ? { VECGUARD_STATE_MACHINE_ARN: loopArn } : {}),
         },
         ...(isApply ? { reservedConcurrentExecutions: applyConcurrency } : {}),
         ...(props.logRetention === undefined ? {} : { logRetention: props.logRetention }),
@@ -309,6 +323,14 @@ export class LoopFunctions extends Construct {
             ],
           }),
         );
+      if (spec.startsFollowUps)
+        statements.push(
+          new iam.PolicyStatement({
+            sid: 'StartFollowUpRun',
+            actions: ['states:StartExecution'],
+            resources: [loopArn],
+          }),
+        );
       if (spec.inScope && props.memberRoleName !== undefined) {
         statements.push(
           assumeMemberRoleStatement(props.memberRoleName, {
@@ -340,6 +362,12 @@ function acknowledgeScopedWildcards(role: iam.IRole, spec: LoopFunctionSpec, mem
     );
   }
   if (spec.ec2 === 'remediate') acknowledgeRemediationArns(role);
+  if (spec.readsHistory) {
+    ack(
+      `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${ENFORCEMENT_LOOP_NAME}:*]`,
+      'GetExecutionHistory of the enforcement loop’s executions only: the failing run’s execution is known at run time (the state machine passes its id).',
+    );
+  }
   if (spec.securityHub) {
     ack(
       'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:securityhub:*:<AWS::AccountId>:product/<AWS::AccountId>/default]',

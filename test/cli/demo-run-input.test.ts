@@ -7,6 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runSession } from '../../cli/demo/session.ts';
 import type { StartExecutionClient } from '../../functions/adapters/executions.ts';
 import type { OrganizationsReadClient } from '../../functions/adapters/organizations.ts';
+import type { ScopeLeaseStore } from '../../functions/adapters/store/scope-leases.ts';
+import { NOTHING_PENDING } from '../../functions/domain/scope-lease.ts';
 import type { ExecutionInput } from '../../functions/domain/triggers.ts';
 import { loadOnEventConfig, onEvent } from '../../functions/handlers/on-event.ts';
 import { type LocalLoop, startLocalLoop } from '../../local/loop.ts';
@@ -46,7 +48,20 @@ async function inputsOnEventBuilds(event: unknown): Promise<ExecutionInput[]> {
   const organizations: OrganizationsReadClient = {
     send: () => Promise.reject(new Error('the example policy targets no OU: Organizations is never read')),
   };
-  await onEvent(event, { sfn, organizations, config: loadOnEventConfig(), clock: () => new Date() });
+  // Every scope free (the demo's own runs hold theirs): what on-event would start, not whom it would join.
+  const leases = {
+    claim: async () => ({ claimed: true, stale: NOTHING_PENDING }),
+    abandon: async () => {},
+  } as unknown as ScopeLeaseStore;
+  const executionStatus = { send: async () => ({ status: 'RUNNING' as const }) };
+  await onEvent(event, {
+    sfn,
+    executionStatus,
+    organizations,
+    leases,
+    config: loadOnEventConfig(),
+    clock: () => new Date(),
+  });
   return inputs;
 }
 

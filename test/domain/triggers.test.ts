@@ -62,8 +62,8 @@ const EXPECTED: Record<string, Expected> = {
       reason: /^CreateVpc: a VPC was created$/,
       accountId: ACCOUNT,
       region: REGION,
-      // CloudTrail's eventID, not the EventBridge id: stable across duplicate CloudTrail deliveries.
-      eventId: 'a3c1e7d2-5b6f-4a8e-9c0d-1e2f3a4b5c01',
+      // The envelope's id and CloudTrail's own eventID: one call, one key.
+      eventId: '6f1f3e2a-0c55-4b8e-9d0a-1f2e3d4c5b01/a3c1e7d2-5b6f-4a8e-9c0d-1e2f3a4b5c01',
     },
   },
   'cloudtrail-delete-vpc': ct([V2], /^DeleteVpc: a VPC was deleted/),
@@ -98,7 +98,8 @@ const EXPECTED: Record<string, Expected> = {
       source: 'config',
       vpcIds: [V1],
       reason: /^Config: AWS::EC2::VPC vpc-0a1b2c3d4e5f60718 CREATE$/,
-      eventId: '38a5fc77-b14d-496e-8a0f-6abcdef55515',
+      // The item's resource and recorded state, not the envelope: a re-sent item is the same change.
+      eventId: 'vpc-0a1b2c3d4e5f60718@1795483869111',
     },
   },
   'config-instance-type-changed': cfg([V1], /^Config: AWS::EC2::Instance i-0123456789abcdef0 UPDATE$/),
@@ -744,5 +745,64 @@ describe('sweepTriggers with organizational units', () => {
       targets: [{ name: 'prod', accounts: [OTHER], regions: ['eu-west-1'], mode: 'enforce' }],
     });
     expect(scopes(policy, organization)).toEqual(scopes(policy));
+  });
+});
+
+describe('dedup keys name one event and no other', () => {
+  const only = (event: unknown): Trigger => {
+    const decision = classifyEvent(event);
+    if (decision.kind !== 'run') throw new Error(JSON.stringify(decision));
+    return decision.triggers[0] as Trigger;
+  };
+  const withDetail = (event: Record<string, unknown>, over: Record<string, unknown>) => ({
+    ...event,
+    detail: { ...(event.detail as Record<string, unknown>), ...over },
+  });
+
+  it('two different CloudTrail calls sharing an EventBridge envelope id are not duplicates of each other', () => {
+    const event = fixture('cloudtrail-create-vpc');
+    const first = only(event);
+    const second = only(withDetail(event, { eventID: 'b4d2f8e3-6c7a-4b9f-8d1e-2f3a4b5c6d02' }));
+    expect(executionName(second)).not.toBe(executionName(first));
+    expect(coalesce([first, second])[0]?.eventId.split('+')).toHaveLength(2);
+  });
+
+  it('two envelopes carrying the same eventID are two events', () => {
+    const event = fixture('cloudtrail-create-vpc');
+    const again = only({ ...event, id: '7a2b4c6d-1e3f-4a5b-8c7d-9e0f1a2b3c04' });
+    expect(executionName(again)).not.toBe(executionName(only(event)));
+  });
+
+  it('a re-delivered CloudTrail event (same envelope, same record) keeps its key', () => {
+    const event = fixture('cloudtrail-create-vpc');
+    expect(executionName(only(structuredClone(event)))).toBe(executionName(only(event)));
+  });
+
+  it('a Config item re-sent in a new envelope (new id and time) is the same change: same name, same run id', () => {
+    const event = fixture('config-vpc-created');
+    const resent = only({
+      ...event,
+      id: '99999999-b14d-496e-8a0f-6abcdef55515',
+      time: '2026-11-24T03:00:00Z',
+    });
+    expect(executionName(resent)).toBe(executionName(only(event)));
+    expect(runIdOf(resent)).toBe(runIdOf(only(event)));
+  });
+
+  it('a later recorded state of the same Config resource is a new change', () => {
+    const event = fixture('config-vpc-created');
+    const detail = event.detail as { configurationItem: Record<string, unknown> };
+    const later = only(
+      withDetail(event, {
+        configurationItem: { ...detail.configurationItem, configurationStateId: 1795483869999 },
+      }),
+    );
+    expect(executionName(later)).not.toBe(executionName(only(event)));
+  });
+
+  it('an id holding + cannot split into other events’ keys when triggers coalesce', () => {
+    const event = fixture('cloudtrail-create-vpc');
+    const t = only(withDetail(event, { eventID: 'x+y' }));
+    expect(t.eventId.split('+')).toHaveLength(1);
   });
 });

@@ -28,6 +28,8 @@ const deps: OnEventDeps = {
     policy: validatePolicy({ version: 1 }),
   },
   clock: () => new Date('2026-11-24T01:31:00Z'),
+  executionStatus: refuse as unknown as OnEventDeps['executionStatus'],
+  leases: refuse as unknown as OnEventDeps['leases'],
 };
 
 afterEach(() => vi.restoreAllMocks());

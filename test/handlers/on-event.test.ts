@@ -8,6 +8,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import {
   CreateStateMachineCommand,
@@ -17,17 +18,21 @@ import {
   type StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { type Sandbox, type ScenarioOrganizationInput, startSandbox } from '@vecguard/sandbox';
-import type { Context } from 'aws-lambda';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { Context, SQSEvent } from 'aws-lambda';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { OrganizationsReadClient } from '../../functions/adapters/organizations.ts';
+import { ScopeLeaseStore } from '../../functions/adapters/store/scope-leases.ts';
+import { createTable, stateTableClient } from '../../functions/adapters/store/table.ts';
 import { validatePolicy } from '../../functions/domain/policy.ts';
 import { executionName } from '../../functions/domain/triggers.ts';
 import {
+  batchHandler,
   handler,
   loadOnEventConfig,
   type OnEventConfig,
   type OnEventDeps,
   onEvent,
+  type RunStarted,
   resetOnEventConfig,
 } from '../../functions/handlers/on-event.ts';
 import { resetConfig } from '../../functions/shared/config.ts';
@@ -87,6 +92,9 @@ describe('onEvent', () => {
   let sfn: SFNClient;
   let holdArn: string;
   let passArn: string;
+  let ddb: DynamoDBClient;
+  let leases: ScopeLeaseStore;
+  let tables = 0;
 
   beforeAll(async () => {
     sandbox = await startSandbox({
@@ -107,8 +115,21 @@ describe('onEvent', () => {
       ).stateMachineArn ?? '';
     holdArn = await create('vecguard-loop-hold', HOLD_MACHINE);
     passArn = await create('vecguard-loop-pass', PASS_MACHINE);
+    ddb = new DynamoDBClient({
+      endpoint: sandbox.url,
+      region: 'us-east-1',
+      credentials: sandbox.clientCredentials,
+    });
+  });
+  // Each case starts with no scope held: a state table of its own.
+  beforeEach(async () => {
+    tables += 1;
+    const tableName = `vecguard-state-${tables}`;
+    await createTable(ddb, tableName);
+    leases = new ScopeLeaseStore({ client: stateTableClient(ddb), tableName });
   });
   afterAll(async () => {
+    ddb?.destroy();
     sfn?.destroy();
     await sandbox?.stop();
   });
@@ -126,7 +147,9 @@ describe('onEvent', () => {
 
   const deps = (over: Partial<OnEventConfig> = {}, org?: OrganizationsReadClient): OnEventDeps => ({
     sfn,
+    executionStatus: sfn,
     organizations: org ?? organizationsAs('111111111111'),
+    leases,
     config: { stateMachineArn: holdArn, memberRoleName: 'vecguard-member', policy, ...over },
     clock: () => new Date('2026-11-24T01:31:00Z'),
   });
@@ -187,7 +210,7 @@ describe('onEvent', () => {
     });
   });
 
-  it('a re-delivery while the first run is still going starts nothing new (Step Functions answers with the same execution)', async () => {
+  it('a re-delivery while the first run is still going starts nothing new (it joins the running one)', async () => {
     const event = fixture('cloudtrail-attach-internet-gateway');
     const first = await onEvent(event, deps());
     const again = await onEvent(event, deps());
@@ -202,6 +225,8 @@ describe('onEvent', () => {
     const event = fixture('cloudtrail-run-instances');
     const first = await onEvent(event, deps({ stateMachineArn: passArn }));
     if (first.outcome !== 'started') throw new Error('expected a run');
+    // The loop's Report releases the scope when the run ends (this machine has none).
+    await leases.release(first.runs[0] as RunStarted, first.runs[0]?.runId ?? '');
     for (let i = 0; i < 200; i++) {
       const { status } = await sfn.send(
         new DescribeExecutionCommand({ executionArn: first.runs[0]?.executionArn }),
@@ -219,7 +244,7 @@ describe('onEvent', () => {
     );
   });
 
-  it('two different events for the same VPC start two runs', async () => {
+  it('a second event for a scope that is running starts nothing: its VPCs wait in the lease for a follow-up', async () => {
     const a = fixture('cloudtrail-create-flow-logs');
     const b = {
       ...a,
@@ -228,8 +253,49 @@ describe('onEvent', () => {
     };
     const [ra, rb] = [await onEvent(a, deps()), await onEvent(b, deps())];
     if (ra.outcome !== 'started' || rb.outcome !== 'started') throw new Error('expected runs');
-    expect(ra.runs[0]?.vpcIds).toEqual(rb.runs[0]?.vpcIds);
-    expect(ra.runs[0]?.executionArn).not.toBe(rb.runs[0]?.executionArn);
+    expect(rb.runs[0]).toMatchObject({ status: 'coalesced', executionArn: ra.runs[0]?.executionArn });
+    const lease = await leases.get({ accountId: '111111111111', region: 'us-east-1' });
+    expect(lease?.pending.vpcIds).toEqual(ra.runs[0]?.vpcIds);
+    const started = (await executions(holdArn)).filter((e) => e.name === ra.runs[0]?.executionName);
+    expect(started).toHaveLength(1);
+  });
+
+  it('a scope held by a run that ended without releasing it is taken over by a later event, with what it left pending', async () => {
+    const a = fixture('cloudtrail-create-flow-logs');
+    const first = await onEvent(a, deps({ stateMachineArn: passArn }));
+    if (first.outcome !== 'started') throw new Error('expected a run');
+    // This machine ends without Report: its lease stays, like a run aborted by hand.
+    for (let i = 0; i < 200; i++) {
+      const { status } = await sfn.send(
+        new DescribeExecutionCommand({ executionArn: first.runs[0]?.executionArn }),
+      );
+      if (status !== 'RUNNING') break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const meanwhile = {
+      ...a,
+      id: 'meanwhile',
+      detail: {
+        ...(a.detail as object),
+        eventID: 'meanwhile',
+        requestParameters: { resourceIds: [V2], resourceType: 'VPC' },
+      },
+    };
+    // Within the start grace a lease is never taken: its run may be starting.
+    expect(await onEvent(meanwhile, deps({ stateMachineArn: passArn }))).toMatchObject({
+      runs: [{ status: 'coalesced' }],
+    });
+    const later = { ...a, id: 'later', detail: { ...(a.detail as object), eventID: 'later' } };
+    const taken = await onEvent(later, {
+      ...deps({ stateMachineArn: passArn }),
+      clock: () => new Date('2026-11-24T02:00:00Z'),
+    });
+    expect(taken).toMatchObject({ outcome: 'started', runs: [{ status: 'started' }] });
+    if (taken.outcome !== 'started') return;
+    expect(taken.runs[0]?.vpcIds).toEqual(expect.arrayContaining([V2]));
+    expect((await leases.get({ accountId: '111111111111', region: 'us-east-1' }))?.runId).toBe(
+      taken.runs[0]?.runId,
+    );
   });
 
   it('a Security Hub custom action starts one execution per scope of its findings', async () => {
@@ -383,12 +449,21 @@ describe('onEvent', () => {
 
 describe('onEvent when Step Functions fails for one scope of several (fake client)', () => {
   it('still starts the other scopes, then throws so that the retry finishes the job', async () => {
+    const sandbox = await startSandbox({ clock: { speed: 0 } });
+    const ddb = new DynamoDBClient({
+      endpoint: sandbox.url,
+      region: 'us-east-1',
+      credentials: sandbox.clientCredentials,
+    });
+    await createTable(ddb, 'vecguard-state');
+    const leases = new ScopeLeaseStore({ client: stateTableClient(ddb), tableName: 'vecguard-state' });
     const names: string[] = [];
+    let failing = true;
     const sfn = {
       async send(command: StartExecutionCommand) {
         const name = command.input.name ?? '';
         names.push(name);
-        if (name.includes('-eu-west-1-')) {
+        if (failing && name.includes('-eu-west-1-')) {
           throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
         }
         return {
@@ -400,7 +475,9 @@ describe('onEvent when Step Functions fails for one scope of several (fake clien
     const event = fixture('securityhub-custom-action');
     const error = await onEvent(event, {
       sfn,
+      executionStatus: { send: async () => ({ status: 'RUNNING' as const }) },
       organizations: NO_ORGANIZATIONS,
+      leases,
       config: { stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:loop', policy },
       clock: () => new Date('2026-11-24T01:46:00Z'),
     }).catch((e: unknown) => e);
@@ -418,8 +495,47 @@ describe('onEvent when Step Functions fails for one scope of several (fake clien
         time: '2026-11-24T01:45:00Z',
       }),
     );
+    // The scope that failed gave its lease up: the retry starts it (the other joins its own running run).
+    failing = false;
+    const retry = await onEvent(event, {
+      sfn,
+      executionStatus: { send: async () => ({ status: 'RUNNING' as const }) },
+      organizations: NO_ORGANIZATIONS,
+      leases,
+      config: { stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:loop', policy },
+      clock: () => new Date('2026-11-24T01:47:00Z'),
+    });
+    if (retry.outcome !== 'started') throw new Error('expected runs');
+    expect(retry.runs.map((r) => `${r.region}:${r.status}`).sort()).toEqual([
+      'eu-west-1:started',
+      'us-east-1:coalesced',
+    ]);
+    ddb.destroy();
+    await sandbox.stop();
   });
 });
+
+/** The events as the queue's event source mapping delivers them: messages `m0`, `m1`, … */
+function sqsBatch(...events: unknown[]): SQSEvent {
+  return {
+    Records: events.map((event, i) => ({
+      messageId: `m${i}`,
+      receiptHandle: `r${i}`,
+      body: JSON.stringify(event),
+      attributes: {
+        ApproximateReceiveCount: '1',
+        SentTimestamp: '1795483869111',
+        SenderId: 'AIDAEVENTBRIDGE',
+        ApproximateFirstReceiveTimestamp: '1795483869111',
+      },
+      messageAttributes: {},
+      md5OfBody: '',
+      eventSource: 'aws:sqs',
+      eventSourceARN: 'arn:aws:sqs:us-east-1:111111111111:vecguard-events',
+      awsRegion: 'us-east-1',
+    })),
+  };
+}
 
 describe('handler (the middy chain Lambda runs)', () => {
   const context = {
@@ -456,16 +572,28 @@ describe('handler (the middy chain Lambda runs)', () => {
     for (const [k, v] of Object.entries(extra)) vi.stubEnv(k, v);
   }
 
-  it('rejects an invalid event with InvalidInputError, which Lambda sends to the on-failure destination', async () => {
+  it('answers an invalid event as a batch item failure (to the dead-letter queue after its receives), with an InvalidInputError', async () => {
     stubEnv();
-    await expect(handler(fixture('invalid-account'), context)).rejects.toBeInstanceOf(InvalidInputError);
+    const batch = sqsBatch(fixture('invalid-account'), fixture('config-s3-bucket'));
+    await expect(handler(batch, context)).resolves.toEqual({ batchItemFailures: [{ itemIdentifier: 'm0' }] });
+    const { outcomes } = await batchHandler(batch, context);
+    expect(outcomes[0]).toMatchObject({ outcome: 'failed', error: expect.any(InvalidInputError) });
   });
 
-  it('answers an ignored event without calling AWS', async () => {
+  it('answers an ignored event without calling AWS: the message is done', async () => {
     stubEnv();
-    await expect(handler(fixture('config-s3-bucket'), context)).resolves.toMatchObject({
-      outcome: 'ignored',
-    });
+    const batch = sqsBatch(fixture('config-s3-bucket'));
+    await expect(handler(batch, context)).resolves.toEqual({ batchItemFailures: [] });
+    expect((await batchHandler(batch, context)).outcomes).toEqual([
+      { outcome: 'ignored', reason: expect.stringMatching(/not a resource type/) },
+    ]);
+  });
+
+  it('refuses an invocation that is not an SQS batch, naming what it expects', async () => {
+    stubEnv();
+    await expect(handler(fixture('config-s3-bucket') as never, context)).rejects.toThrow(
+      /expected an SQS batch \(Records\)/,
+    );
   });
 
   it('fails a sweep whose OU targets the hub cannot read, so that the event lands in the dead-letter queue', async () => {
@@ -479,7 +607,12 @@ describe('handler (the middy chain Lambda runs)', () => {
         sandbox.env,
         `version: 1\ntargets:\n  - { name: prod, organizationalUnits: [${PROD}], mode: enforce }\n`,
       );
-      const error = await handler(fixture('scheduled-sweep'), context).catch((e: unknown) => e);
+      const batch = sqsBatch(fixture('scheduled-sweep'));
+      await expect(handler(batch, context)).resolves.toEqual({
+        batchItemFailures: [{ itemIdentifier: 'm0' }],
+      });
+      const [outcome] = (await batchHandler(batch, context)).outcomes;
+      const error = outcome?.outcome === 'failed' ? outcome.error : undefined;
       expect(error).toBeInstanceOf(AccessError);
       expect((error as Error).message).toMatch(
         /^organizations ListRoots failed: AccessDeniedException: the policy targets organizational units \(ou-vg01-prod0001\), .* or target accounts instead of OUs\. Organizations said: You don't have permissions/,

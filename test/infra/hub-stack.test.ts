@@ -6,6 +6,7 @@ import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { grantedPermissions } from '../../functions/adapters/actions/registry.ts';
+import { EVENT_BUFFER } from '../../functions/domain/scope-lease.ts';
 import { CLOUDTRAIL_CALLS } from '../../functions/domain/triggers.ts';
 import { ASL_FILE, placeholdersOf } from '../../infra/constructs/enforcement-loop.ts';
 import { CONFIG_RESOURCE_TYPES } from '../../infra/constructs/event-triggers.ts';
@@ -18,7 +19,8 @@ type Statement = {
   Effect: string;
   Action: string | string[];
   Resource: unknown;
-  Condition?: Record<string, unknown>;
+  Principal?: unknown;
+  Condition?: Record<string, Record<string, unknown> | undefined>;
 };
 
 const HANDLER_MODULES = [...Object.values(LOOP_FUNCTIONS), 'on-event', 'approver-endpoint'].sort();
@@ -268,10 +270,40 @@ describe('least privilege', () => {
     }
   });
 
-  it('only on-event starts executions, and it may touch only the scope leases of the table', () => {
+  it('only on-event and the run-ending Report and FailureReport (follow-ups) start executions; on-event may touch only the scope leases of the table', () => {
+    const starters = ['on-event', 'report', 'failure-report'];
     for (const module of HANDLER_MODULES) {
       const actions = actionsOfRole(roleOf(module));
-      expect(actions.has('states:StartExecution'), module).toBe(module === 'on-event');
+      expect(actions.has('states:StartExecution'), module).toBe(starters.includes(module));
+    }
+    for (const module of ['report', 'failure-report']) {
+      const start = statementsOf(roleOf(module)).filter((s) =>
+        actionsOf(s).includes('states:StartExecution'),
+      );
+      expect(start).toEqual([
+        expect.objectContaining({
+          Action: 'states:StartExecution',
+          Resource: {
+            'Fn::Join': ['', expect.arrayContaining([':stateMachine:vecguard-enforcement-loop'])],
+          },
+        }),
+      ]);
+      expect(environmentOf(module).VECGUARD_STATE_MACHINE_ARN, module).toEqual(start[0]?.Resource);
+    }
+    // It may see whether a lease's run is over: the loop's executions, nothing else of Step Functions.
+    const describe = statementsOf(roleOf('on-event')).filter((s) =>
+      actionsOf(s).includes('states:DescribeExecution'),
+    );
+    expect(describe).toEqual([
+      expect.objectContaining({
+        Action: 'states:DescribeExecution',
+        Resource: {
+          'Fn::Join': ['', expect.arrayContaining([':execution:vecguard-enforcement-loop:*'])],
+        },
+      }),
+    ]);
+    for (const module of HANDLER_MODULES.filter((m) => m !== 'on-event')) {
+      expect(actionsOfRole(roleOf(module)).has('states:DescribeExecution'), module).toBe(false);
     }
     const table = statementsOf(roleOf('on-event')).filter(
       (s) => s.Effect === 'Allow' && actionsOf(s).some((a) => a.startsWith('dynamodb:')),
@@ -445,24 +477,101 @@ describe('approvals through the approver endpoint', () => {
 });
 
 describe('triggers', () => {
-  it('on-event failures and undeliverable events land in an encrypted dead-letter queue', () => {
-    const queue = Object.keys(template.findResources('AWS::SQS::Queue'));
-    expect(queue).toHaveLength(1);
-    template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true });
-    const onEvent = functionsByModule().get('on-event');
-    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
-      FunctionName: { Ref: onEvent },
-      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [queue[0], 'Arn'] } } },
-    });
+  /** The queues by their construct id (`Events`, `EventsDeadLetters`, `DeadLetters`). */
+  const queues = () => {
+    const ids = Object.keys(template.findResources('AWS::SQS::Queue'));
+    const find = (prefix: string) => {
+      const id = ids.find((i) => new RegExp(`^Triggers${prefix}[0-9A-F]{8}$`).test(i));
+      if (!id) throw new Error(`no queue ${prefix} in ${ids.join(', ')}`);
+      return id;
+    };
+    return { events: find('Events'), eventsDlq: find('EventsDeadLetters'), targetsDlq: find('DeadLetters') };
+  };
+
+  it('every rule targets the encrypted events queue; what EventBridge cannot deliver lands in a dead-letter queue', () => {
+    const q = queues();
+    expect(Object.keys(template.findResources('AWS::SQS::Queue'))).toHaveLength(3);
+    for (const queue of Object.values(template.findResources('AWS::SQS::Queue'))) {
+      expect(queue.Properties.SqsManagedSseEnabled).toBe(true);
+    }
     const rules = Object.values(template.findResources('AWS::Events::Rule'));
     expect(rules).toHaveLength(4);
     for (const rule of rules) {
       expect(rule.Properties.Targets).toEqual([
         expect.objectContaining({
-          Arn: { 'Fn::GetAtt': [onEvent, 'Arn'] },
-          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [queue[0], 'Arn'] } },
+          Arn: { 'Fn::GetAtt': [q.events, 'Arn'] },
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [q.targetsDlq, 'Arn'] } },
         }),
       ]);
+    }
+    // No function is invoked by EventBridge any more: nothing bypasses the queue.
+    expect(
+      template.findResources('AWS::Lambda::Permission', {
+        Properties: { Principal: 'events.amazonaws.com' },
+      }),
+    ).toEqual({});
+  });
+
+  it('the events queue has its own dead-letter queue, after a bounded number of receives, and outlives the function', () => {
+    const q = queues();
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      RedrivePolicy: {
+        deadLetterTargetArn: { 'Fn::GetAtt': [q.eventsDlq, 'Arn'] },
+        maxReceiveCount: EVENT_BUFFER.maxReceiveCount,
+      },
+      // Six times on-event's 60 s timeout plus the batching window (Lambda's advice for SQS sources).
+      VisibilityTimeout: 6 * 60 + EVENT_BUFFER.batchingWindowSeconds,
+    });
+  });
+
+  it('on-event reads the queue in batches gathered over a window, reporting failed messages one by one', () => {
+    const q = queues();
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: functionsByModule().get('on-event') },
+      EventSourceArn: { 'Fn::GetAtt': [q.events, 'Arn'] },
+      BatchSize: EVENT_BUFFER.batchSize,
+      MaximumBatchingWindowInSeconds: EVENT_BUFFER.batchingWindowSeconds,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    expect(Object.keys(template.findResources('AWS::Lambda::EventSourceMapping'))).toHaveLength(1);
+  });
+
+  it('on-event may receive and delete messages of the events queue only, and send none', () => {
+    const q = queues();
+    const sqsStatements = statementsOf(roleOf('on-event')).filter((s) =>
+      actionsOf(s).some((a) => a.startsWith('sqs:')),
+    );
+    expect(sqsStatements).toHaveLength(1);
+    const [statement] = sqsStatements;
+    expect(statement?.Resource).toEqual({ 'Fn::GetAtt': [q.events, 'Arn'] });
+    expect(actionsOf(statement as Statement).sort()).toEqual([
+      'sqs:ChangeMessageVisibility',
+      'sqs:DeleteMessage',
+      'sqs:GetQueueAttributes',
+      'sqs:GetQueueUrl',
+      'sqs:ReceiveMessage',
+    ]);
+    for (const module of HANDLER_MODULES.filter((m) => m !== 'on-event')) {
+      expect(
+        [...actionsOfRole(roleOf(module))].filter((a) => a.startsWith('sqs:')),
+        module,
+      ).toEqual([]);
+    }
+  });
+
+  it('only EventBridge rules of this stack may send to the events queue', () => {
+    const q = queues();
+    const [policy] = Object.values(template.findResources('AWS::SQS::QueuePolicy')).filter((p) =>
+      JSON.stringify(p.Properties.Queues).includes(q.events),
+    );
+    if (!policy) throw new Error('the events queue has no queue policy');
+    const sends = (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement.filter(
+      (s) => s.Effect === 'Allow' && actionsOf(s).includes('sqs:SendMessage'),
+    );
+    expect(sends.length).toBeGreaterThan(0);
+    for (const s of sends) {
+      expect(s.Principal).toEqual({ Service: 'events.amazonaws.com' });
+      expect(s.Condition?.ArnEquals?.['aws:SourceArn']).toBeDefined();
     }
   });
 

@@ -49,6 +49,9 @@ export const keys = {
   /** Audit log: `AUDIT#<account>#<region>` / `<ISO time>#<actionId>`. */
   audit: (accountId: string, region: string) => `AUDIT#${accountId}#${region}`,
   auditSk: (at: string, actionId: string) => `${at}#${actionId}`,
+  /** The scope's lease (one run at a time): `SCOPE#<account>#<region>` / `LEASE`. */
+  scope: (accountId: string, region: string) => `SCOPE#${accountId}#${region}`,
+  scopeSk: 'LEASE',
 } as const;
 
 /** Send through the document client, turning SDK errors into the taxonomy (`AwsCallError`). */
