@@ -22,7 +22,6 @@
  * dump. This is also why the step handlers' chain (./middy.ts, which names errors for Step Functions) is not
  * used here.
  */
-import { readFileSync } from 'node:fs';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
@@ -39,12 +38,7 @@ import {
 } from '../adapters/organizations.ts';
 import { displayText } from '../domain/display-text.ts';
 import { type OrganizationTree, parentChain, unknownParents } from '../domain/organization.ts';
-import {
-  organizationalUnitsOf,
-  type Policy,
-  parsePolicy,
-  policyNeedsOrganization,
-} from '../domain/policy.ts';
+import { organizationalUnitsOf, type Policy, policyNeedsOrganization } from '../domain/policy.ts';
 import {
   classifyEvent,
   coalesce,
@@ -55,7 +49,8 @@ import {
   type TriggerSource,
 } from '../domain/triggers.ts';
 import { config } from '../shared/config.ts';
-import { InvalidInputError, PolicyError } from '../shared/errors.ts';
+import { InvalidInputError } from '../shared/errors.ts';
+import { loadPolicyFile } from '../shared/policy-file.ts';
 import { logger, metrics, tracer } from '../shared/powertools.ts';
 
 /** An ignore reason, in the log and the answer, is at most this long (an event name can be 1 MB). */
@@ -278,18 +273,10 @@ export function loadOnEventConfig(
       `vecguard configuration: VECGUARD_MEMBER_ROLE_NAME is not an IAM role name: set it to the member-account role's name (e.g. vecguard-member), or unset it to use the function's own credentials`,
     );
   }
-  let text: string;
-  try {
-    text = readFileSync(shared.policyFile, 'utf8');
-  } catch (e) {
-    throw new PolicyError(shared.policyFile, [
-      `cannot read the policy file (${(e as NodeJS.ErrnoException).code ?? String(e)})`,
-    ]);
-  }
   return {
     stateMachineArn: shared.stateMachineArn,
     ...(memberRoleName.data === undefined ? {} : { memberRoleName: memberRoleName.data }),
-    policy: parsePolicy(text, shared.policyFile),
+    policy: loadPolicyFile(shared.policyFile),
   };
 }
 
