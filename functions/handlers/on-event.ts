@@ -41,12 +41,11 @@ import { type OrganizationTree, parentChain, unknownParents } from '../domain/or
 import { organizationalUnitsOf, type Policy, policyNeedsOrganization } from '../domain/policy.ts';
 import {
   classifyEvent,
-  coalesce,
   executionInput,
   executionName,
-  sweepTriggers,
   type Trigger,
   type TriggerSource,
+  triggersToStart,
 } from '../domain/triggers.ts';
 import { config } from '../shared/config.ts';
 import { InvalidInputError } from '../shared/errors.ts';
@@ -112,9 +111,7 @@ export async function onEvent(event: unknown, deps: OnEventDeps): Promise<OnEven
   }
 
   const organization = await organizationForSweep(decision.triggers, deps);
-  const triggers = coalesce(
-    decision.triggers.flatMap((t) => sweepTriggers(t, deps.config.policy, organization)),
-  );
+  const triggers = triggersToStart(decision.triggers, deps.config.policy, organization);
   const chains = await parentChains(
     triggers.map((t) => t.accountId),
     organization,
