@@ -1,0 +1,82 @@
+/**
+ * The demo as a rehearsal tool: `--events` delivers a file's events to on-event as EventBridge would, the
+ * out folder holds every AWS call the run made (calls.jsonl), and the summary counts executions started and
+ * approval requests sent.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import type { DemoSummary } from '../../cli/demo/summary.ts';
+
+async function demo(...args: string[]) {
+  const out = mkdtempSync(join(tmpdir(), 'vecguard-rehearsal-'));
+  const result = await promisify(execFile)(
+    process.execPath,
+    ['cli/bin/vecguard.ts', 'demo', '--json', '--out', out, ...args],
+    { maxBuffer: 32 * 1024 * 1024, env: { ...process.env, CI: 'true' } },
+  ).catch((e: { code: number; stdout: string; stderr: string }) => e);
+  const code = 'code' in result ? result.code : 0;
+  const last = result.stdout.trimEnd().split('\n').at(-1) ?? '';
+  return { code, summary: JSON.parse(last.startsWith('{') ? last : '{}') as DemoSummary, ...result, out };
+}
+
+const jsonl = (file: string) =>
+  readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+
+describe('vecguard demo as a rehearsal', () => {
+  it('--events delivers the file’s events as EventBridge would; calls.jsonl and the counts tell what the run did', async () => {
+    const { code, summary, stderr, out } = await demo(
+      '--approve',
+      'all',
+      '--events',
+      'test/fixtures/event-files/demo-events.json',
+    );
+    expect(code).toBe(0);
+    // The AttachInternetGateway on payments started a run; DescribeVpcs is ignored; the bad account refused.
+    expect(summary.events).toEqual({ delivered: 3, started: 1, ignored: 1, invalid: 1, deadLettered: 0 });
+    expect(summary.runs.map((r) => r.label)).toContain('demo-events.json [0]');
+    expect(stderr).toContain(
+      'event demo-events.json [1]: ignored: DescribeVpcs does not change encryption posture',
+    );
+    expect(stderr).toMatch(/event demo-events\.json \[2\]: invalid: EventBridge event: account: /);
+    expect(summary.runs.every((r) => r.status === 'SUCCEEDED')).toBe(true);
+
+    const calls = jsonl(join(out, 'calls.jsonl'));
+    expect(calls.length).toBeGreaterThan(100);
+    for (const c of calls) {
+      expect(c).toMatchObject({
+        time: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+        service: expect.any(String),
+        action: expect.any(String),
+        mutating: expect.any(Boolean),
+      });
+    }
+    // The recorded CreateVpc, the event's run and the sweep: one StartExecution each, all in the call log.
+    const starts = calls.filter(
+      (c) => c.service === 'states' && c.action === 'StartExecution' && !c.errorCode,
+    );
+    expect(summary.executionsStarted).toBe(3);
+    expect(starts).toHaveLength(3);
+    // Every EC2 change vecguard made is a line (the summary's mutatingCalls counts its own, not the replay's).
+    const ec2Changes = calls.filter((c) => c.service === 'ec2' && c.mutating && !c.dryRun);
+    expect(ec2Changes.length).toBeGreaterThanOrEqual(summary.mutatingCalls);
+    const requests = jsonl(join(out, 'notifications.jsonl')).filter(
+      (m) =>
+        (m.messageAttributes as { kind?: { StringValue?: string } }).kind?.StringValue === 'approval-request',
+    );
+    expect(summary.approvalRequests).toBe(requests.length);
+    expect(summary.approvalRequests).toBeGreaterThanOrEqual(summary.approvals.requested);
+  });
+
+  it('an --events file that cannot be read is exit 2 in one line, before any sandbox starts', async () => {
+    const { code, stderr } = await demo('--events', 'test/fixtures/event-files/nowhere.json');
+    expect(code).toBe(2);
+    expect(stderr).toBe('vecguard: test/fixtures/event-files/nowhere.json: no such file\n');
+  });
+});
