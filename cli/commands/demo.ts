@@ -9,6 +9,7 @@ import { displayText, terminalJson } from '../../functions/domain/display-text.t
 import { formatUsd } from '../../functions/domain/notifications.ts';
 import type { Policy } from '../../functions/domain/policy.ts';
 import { type LocalLoop, startLocalLoop } from '../../local/loop.ts';
+import { loadFaultsFile } from '../demo/faults.ts';
 import { ProgressDisplay } from '../demo/progress.ts';
 import { COMPACT_ABOVE, vpcResults } from '../demo/results.ts';
 import { type ApproveMode, type FileEvent, runSession } from '../demo/session.ts';
@@ -33,6 +34,7 @@ Options:
   --events FILE       also deliver the events of FILE to on-event, as EventBridge would, after the
                       scenario's recorded events and before the sweep (repeatable; the formats of
                       \`vecguard events classify\`)
+  --faults FILE       inject faults (YAML or JSON: { faults: [sandbox fault rules], die: [...] }; docs/cli.md)
   --out DIR           where to write report.html, findings.json, notifications.jsonl, audit-log.jsonl,
                       calls.jsonl (default: ./vecguard-out)
   --json              end stdout with one line: the summary as JSON (schema: docs/cli.md)
@@ -118,6 +120,7 @@ export async function demoCommand(args: readonly string[], io: Io): Promise<Exit
       approve: { type: 'string' },
       'dry-run': { type: 'boolean', default: false },
       events: { type: 'string', multiple: true },
+      faults: { type: 'string' },
       out: { type: 'string', default: 'vecguard-out' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -144,6 +147,13 @@ export async function demoCommand(args: readonly string[], io: Io): Promise<Exit
       ...(found.invalid === undefined ? {} : { invalid: found.invalid }),
     })),
   );
+  const faults = values.faults === undefined ? undefined : loadFaultsFile(values.faults);
+  if (faults && faults.die.length > 0) {
+    // Never dropped silently: a rehearsal that asked for a death and got none would prove nothing.
+    throw new CliError(
+      `${values.faults}: die: handlers cannot be made to die in this build yet; remove \`die\` (the faults run without it)`,
+    );
+  }
   const dryRun = values['dry-run'] || policy.dryRun;
   const out = resolve(values.out);
   const started = performance.now();
@@ -166,6 +176,8 @@ export async function demoCommand(args: readonly string[], io: Io): Promise<Exit
     throw e;
   }
   try {
+    // After the loop is wired (its topic and table exist), before the first event: every call of the session.
+    for (const rule of faults?.faults ?? []) loop.sandbox.faults.add(rule);
     return await demoSession(loop, { values, approve, policy, policyFile, dryRun, out, started, io, events });
   } finally {
     // Whatever happened, the sandbox, its port and the policy copy go with the session.

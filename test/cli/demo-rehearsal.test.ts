@@ -4,7 +4,7 @@
  * approval requests sent.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -78,5 +78,44 @@ describe('vecguard demo as a rehearsal', () => {
     const { code, stderr } = await demo('--events', 'test/fixtures/event-files/nowhere.json');
     expect(code).toBe(2);
     expect(stderr).toBe('vecguard: test/fixtures/event-files/nowhere.json: no such file\n');
+  });
+
+  it('--faults injects the control API’s rules, `after` included: the first control is created, later ones refused', async () => {
+    const { summary, out } = await demo(
+      '--approve',
+      'all',
+      '--faults',
+      'test/fixtures/faults/refuse-after-first-control.yaml',
+    );
+    const creates = jsonl(join(out, 'calls.jsonl')).filter(
+      (c) => c.action === 'CreateVpcEncryptionControl' && !c.dryRun,
+    );
+    expect(creates[0]?.errorCode).toBeUndefined();
+    expect(creates.slice(1).length).toBeGreaterThan(0);
+    expect(creates.slice(1).every((c) => c.errorCode === 'UnauthorizedOperation')).toBe(true);
+    expect(summary.actions.failed).toBeGreaterThan(0);
+  });
+
+  it('a bad faults file is exit 2 in one line naming the path inside it, before any sandbox starts', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vecguard-faults-'));
+    const cases = [
+      ['faults: [{ service: ec2, errorCode: X, errorRate: 2 }]', 'faults[0].errorRate: '],
+      ['faults: [{ service: ec2 }]', 'faults[0]: a fault needs errorCode and/or latencyMs'],
+      ['fault: []', '(top level): Unrecognized key: "fault"'],
+      ['faults: [\n', 'line 2, column 1: '],
+      ['die: [{ handler: Apply }]', 'die[0].point: '],
+      [
+        'die: [{ handler: Apply, point: after-change }]',
+        'die: handlers cannot be made to die in this build yet',
+      ],
+    ] as const;
+    for (const [i, [text, message]] of cases.entries()) {
+      const file = join(dir, `f${i}.yaml`);
+      writeFileSync(file, text);
+      const { code, stderr } = await demo('--faults', file);
+      expect(code, text).toBe(2);
+      expect(stderr.startsWith(`vecguard: ${file}: ${message}`), stderr).toBe(true);
+      expect(stderr.trim().split('\n'), text).toHaveLength(1);
+    }
   });
 });
