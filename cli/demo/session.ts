@@ -340,7 +340,9 @@ export async function runSession(
       const created = (delivered.detail.responseElements.vpc as { vpcId?: string } | undefined)?.vpcId;
       if (created) callbacks.onResourceCreated?.(created, recorded.vpc.name);
       const label = `${delivered.detail.eventName} by ${recorded.userIdentityArn.split('/').pop()}`;
-      const started = executionsOf(await loop.deliver(delivered));
+      // As EventBridge delivers it: a failure of on-event (an injected fault) is retried as Lambda retries.
+      const { delivery, started } = await deliverAsEventBridge(loop, { label, event: delivered });
+      if (delivery.outcome === 'dead-lettered') callbacks.onEventDelivered?.(label, delivery);
       if (started.length > 0) await runBatch(label, () => label, started);
     }
     if (options.events !== undefined) deliveries = await deliverFileEvents(options.events);

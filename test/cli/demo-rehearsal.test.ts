@@ -96,6 +96,30 @@ describe('vecguard demo as a rehearsal', () => {
     expect(summary.actions.failed).toBeGreaterThan(0);
   });
 
+  it('an event on-event fails on is delivered again, as Lambda retries: StartExecution unavailable 4 times, then the run', async () => {
+    const { code, summary, out } = await demo(
+      '--approve',
+      'all',
+      '--faults',
+      'test/fixtures/faults/start-execution-unavailable.yaml',
+    );
+    expect(code).toBe(0);
+    const starts = jsonl(join(out, 'calls.jsonl')).filter((c) => c.action === 'StartExecution');
+    expect(starts.map((c) => c.errorCode ?? 'ok')).toEqual([
+      'ServiceUnavailable',
+      'ServiceUnavailable',
+      'ServiceUnavailable',
+      'ServiceUnavailable',
+      'ok',
+      'ok',
+    ]);
+    expect(summary.executionsStarted).toBe(2);
+    expect(summary.runs.map((r) => [r.label, r.status])).toEqual([
+      ['CreateVpc by alex', 'SUCCEEDED'],
+      ['scheduled sweep', 'SUCCEEDED'],
+    ]);
+  });
+
   it('a bad faults file is exit 2 in one line naming the path inside it, before any sandbox starts', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'vecguard-faults-'));
     const cases = [
