@@ -34,7 +34,8 @@ Options:
   --events FILE       also deliver the events of FILE to on-event, as EventBridge would, after the
                       scenario's recorded events and before the sweep (repeatable; the formats of
                       \`vecguard events classify\`)
-  --faults FILE       inject faults (YAML or JSON: { faults: [sandbox fault rules], die: [...] }; docs/cli.md)
+  --faults FILE       inject faults: YAML or JSON { faults: [sandbox fault rules], die: [{ handler, point,
+                      times? }] } (docs/cli.md)
   --out DIR           where to write report.html, findings.json, notifications.jsonl, audit-log.jsonl,
                       calls.jsonl (default: ./vecguard-out)
   --json              end stdout with one line: the summary as JSON (schema: docs/cli.md)
@@ -148,12 +149,6 @@ export async function demoCommand(args: readonly string[], io: Io): Promise<Exit
     })),
   );
   const faults = values.faults === undefined ? undefined : loadFaultsFile(values.faults);
-  if (faults && faults.die.length > 0) {
-    // Never dropped silently: a rehearsal that asked for a death and got none would prove nothing.
-    throw new CliError(
-      `${values.faults}: die: handlers cannot be made to die in this build yet; remove \`die\` (the faults run without it)`,
-    );
-  }
   const dryRun = values['dry-run'] || policy.dryRun;
   const out = resolve(values.out);
   const started = performance.now();
@@ -165,6 +160,7 @@ export async function demoCommand(args: readonly string[], io: Io): Promise<Exit
       policyFile,
       speed: SPEED,
       dryRun,
+      ...(faults && faults.die.length > 0 ? { dieAt: faults.die } : {}),
       // ask: ten real minutes to answer; all: an hour of sandbox time (6 s) for the scripted approver;
       // none: ten minutes of sandbox time (1 s), so that requests time out soon, as they would unanswered.
       approvalTimeoutMinutes: approve === 'ask' ? 10 * SPEED : approve === 'all' ? 60 : 10,

@@ -5,6 +5,7 @@
  * the domain (functions/domain/event-envelopes.ts). Offline: nothing is called, nothing is started.
  */
 import { parseArgs } from 'node:util';
+import { terminalJson } from '../../functions/domain/display-text.ts';
 import type { FoundEvent } from '../../functions/domain/event-envelopes.ts';
 import { type Policy, policyNeedsOrganization } from '../../functions/domain/policy.ts';
 import {
@@ -122,7 +123,7 @@ export async function eventsCommand(args: readonly string[], io: Io): Promise<Ex
       const line = classifyFound(file, event, policy);
       counts[line.outcome] += 1;
       if (line.outcome === 'run') counts.scopes += line.scopes.length;
-      io.stdout.write(`${JSON.stringify(line)}\n`);
+      io.stdout.write(`${terminalJson(line)}\n`);
     }
   }
   const total = counts.run + counts.ignored + counts.invalid;

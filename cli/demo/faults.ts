@@ -2,7 +2,8 @@
  * `vecguard demo --faults FILE`: the faults a rehearsal injects, from a YAML or JSON file —
  *
  *   faults:  fault rules in the sandbox control API's format (docs/sandbox.md), `after` included
- *   die:     handlers that die at a named point, as a Lambda whose process ends mid-invocation
+ *   die:     handlers that die at a named point (functions/shared/die-points.ts), as a Lambda whose
+ *            process ends mid-invocation
  *
  * Validated whole before the sandbox starts: a bad file is one line naming the path inside it (exit 2).
  */
@@ -10,20 +11,11 @@ import { readFileSync, statSync } from 'node:fs';
 import { FaultRuleInputSchema } from '@vecguard/sandbox';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
+import { DiePointSchema } from '../../functions/shared/die-points.ts';
 import { CliError } from '../io.ts';
 
 /** A faults file is a page of rules; far larger is not one. */
 const MAX_BYTES = 1024 * 1024;
-
-export const DiePointSchema = z.strictObject({
-  /** The handler, by its state's name in the state machine (`Apply`, `RequestApproval`, …). */
-  handler: z.string().min(1),
-  /** Where in it (`after-change`: between the EC2 call and the audit record). */
-  point: z.string().min(1),
-  /** How many invocations die there; every one when absent. */
-  times: z.number().int().positive().optional(),
-});
-export type DiePointInput = z.infer<typeof DiePointSchema>;
 
 export const FaultsFileSchema = z.strictObject({
   faults: z.array(FaultRuleInputSchema).default([]),

@@ -120,6 +120,20 @@ describe('vecguard demo as a rehearsal', () => {
     ]);
   });
 
+  it('--faults die: Apply dies between its change and its record; the run fails and its failure report says so', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vecguard-die-'));
+    const file = join(dir, 'die.yaml');
+    writeFileSync(file, 'die:\n  - { handler: Apply, point: after-change, times: 1 }\n');
+    const { code, summary, out } = await demo('--approve', 'all', '--faults', file);
+    expect(code).toBe(3);
+    expect(summary.runs.filter((r) => r.status === 'FAILED')).toHaveLength(1);
+    const failures = jsonl(join(out, 'notifications.jsonl')).filter(
+      (m) =>
+        (m.messageAttributes as { kind?: { StringValue?: string } }).kind?.StringValue === 'failure-report',
+    );
+    expect(failures.map((m) => m.message).join('\n')).toContain('Apply died at after-change');
+  });
+
   it('a bad faults file is exit 2 in one line naming the path inside it, before any sandbox starts', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'vecguard-faults-'));
     const cases = [
@@ -128,10 +142,7 @@ describe('vecguard demo as a rehearsal', () => {
       ['fault: []', '(top level): Unrecognized key: "fault"'],
       ['faults: [\n', 'line 2, column 1: '],
       ['die: [{ handler: Apply }]', 'die[0].point: '],
-      [
-        'die: [{ handler: Apply, point: after-change }]',
-        'die: handlers cannot be made to die in this build yet',
-      ],
+      ['die: [{ handler: Apply, point: before-lunch }]', 'die[0]: unknown point: the points are Apply: '],
     ] as const;
     for (const [i, [text, message]] of cases.entries()) {
       const file = join(dir, `f${i}.yaml`);
