@@ -6,6 +6,7 @@ import { displayText } from '../functions/domain/display-text.ts';
 import { approvalsCommand, approveCommand, rejectCommand } from './commands/approvals.ts';
 import { planCommand, scanCommand } from './commands/assess.ts';
 import { demoCommand } from './commands/demo.ts';
+import { eventsCommand } from './commands/events.ts';
 import { policyCommand } from './commands/policy.ts';
 import { sandboxCommand } from './commands/sandbox.ts';
 import { CliError, EXIT, type ExitCode, type Io } from './io.ts';
@@ -16,6 +17,7 @@ Usage: vecguard <command> [options]
 
 Commands:
   demo                   run the enforcement loop end to end on a local sandbox (see vecguard demo --help)
+  events classify FILE   what the loop would do with each event of the files (offline)
   policy validate FILE   check a policy file
   policy init [FILE]     write the commented example policy
   sandbox                serve a local AWS loaded with a scenario (see vecguard sandbox --help)
@@ -30,12 +32,14 @@ Options:
   --version              print the version
   --debug                print stack traces
 
-Exit codes: 0 ok, 1 findings (with --fail-on), 2 usage or bad input, 3 AWS or access error.
+Exit codes: 0 ok, 1 findings (with --fail-on) or invalid events (events classify), 2 usage or bad input,
+3 AWS or access error.
 `;
 
 type Command = (args: readonly string[], io: Io) => Promise<ExitCode>;
 const COMMANDS: Readonly<Record<string, Command>> = {
   demo: demoCommand,
+  events: eventsCommand,
   policy: policyCommand,
   sandbox: sandboxCommand,
   scan: scanCommand,

@@ -21,17 +21,17 @@ import {
   type SandboxOptions,
   startSandbox,
 } from '@vecguard/sandbox';
-import { parse as yamlParse } from 'yaml';
 import type { Answer } from '#adapters/approver.ts';
 import { ApproverClient } from '#adapters/approver-client.ts';
 import { ApprovalStore } from '#adapters/store/approvals.ts';
 import { AuditLog } from '#adapters/store/audit-log.ts';
 import { BlobStore } from '#adapters/store/blob-store.ts';
 import { createTable, type StateTable, stateTableClient } from '#adapters/store/table.ts';
-import { parsePolicy } from '#domain/policy.ts';
+import { parsePolicy, validatePolicy } from '#domain/policy.ts';
 import { EVENT_BUFFER } from '#domain/scope-lease.ts';
 import { LOOP_DEFAULTS } from '#domain/triggers.ts';
 import { type DiePoint, setDiePoints } from '#shared/die-points.ts';
+import { readPolicyDocument } from '#shared/policy-file.ts';
 import type { OnEventResult } from '../functions/handlers/on-event.ts';
 import { EventQueue } from './event-queue.ts';
 import { scheduledEvent } from './events.ts';
@@ -378,10 +378,10 @@ function restoreEnv(saved: NodeJS.ProcessEnv): void {
 /** The policy file the handlers read: the user's, or a copy with the rehearsal's approval timeout. */
 function effectivePolicyFile(options: LocalLoopOptions): { file: string; remove(): void } {
   if (options.approvalTimeoutMinutes === undefined) return { file: options.policyFile, remove: () => {} };
-  const text = readFileSync(options.policyFile, 'utf8');
-  // Parsed first, so that a broken policy fails here with the user's own file named, not the copy.
-  parsePolicy(text, options.policyFile);
-  const raw = (yamlParse(text) ?? {}) as { approval?: Record<string, unknown> };
+  // Validated first, so that a broken policy fails here with the user's own file named, not the copy.
+  const document = readPolicyDocument(options.policyFile);
+  validatePolicy(document, options.policyFile);
+  const raw = (document ?? {}) as { approval?: Record<string, unknown> };
   const copy = JSON.stringify({
     ...raw,
     approval: { ...raw.approval, timeoutMinutes: options.approvalTimeoutMinutes },

@@ -1,18 +1,20 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
-import { DEFAULT_ACCOUNT_ID, ScenarioError } from '@vecguard/sandbox';
+import { type CallRecord, DEFAULT_ACCOUNT_ID, ScenarioError } from '@vecguard/sandbox';
 import type { Approval } from '../../functions/adapters/store/approvals.ts';
 import { parseStoredFinding } from '../../functions/domain/asff.ts';
 import { displayText, terminalJson } from '../../functions/domain/display-text.ts';
 import { formatUsd } from '../../functions/domain/notifications.ts';
 import type { Policy } from '../../functions/domain/policy.ts';
 import { type LocalLoop, startLocalLoop } from '../../local/loop.ts';
+import { loadFaultsFile } from '../demo/faults.ts';
 import { ProgressDisplay } from '../demo/progress.ts';
 import { COMPACT_ABOVE, vpcResults } from '../demo/results.ts';
-import { type ApproveMode, runSession } from '../demo/session.ts';
+import { type ApproveMode, type FileEvent, runSession } from '../demo/session.ts';
 import { type DemoSummary, summarise } from '../demo/summary.ts';
+import { readEventFile } from '../event-files.ts';
 import { CliError, EXIT, type ExitCode, type Io } from '../io.ts';
 import { renderReportHtml } from '../report/html.ts';
 import { EXAMPLE_POLICY_PATH, loadPolicyFile } from './policy.ts';
@@ -29,8 +31,13 @@ Options:
   --approve MODE      ask: show each approval request and wait for y/n (default in a terminal)
                       all: approve everything · none: approve nothing; requests time out (default without a terminal)
   --dry-run           plan and report everything; the sandbox receives no mutating call
-  --out DIR           where to write report.html, findings.json, notifications.jsonl, audit-log.jsonl
-                      (default: ./vecguard-out)
+  --events FILE       also deliver the events of FILE to on-event, as EventBridge would, after the
+                      scenario's recorded events and before the sweep (repeatable; the formats of
+                      \`vecguard events classify\`)
+  --faults FILE       inject faults: YAML or JSON { faults: [sandbox fault rules], die: [{ handler, point,
+                      times? }] } (docs/cli.md)
+  --out DIR           where to write report.html, findings.json, notifications.jsonl, audit-log.jsonl,
+                      calls.jsonl (default: ./vecguard-out)
   --json              end stdout with one line: the summary as JSON (schema: docs/cli.md)
 
 Examples:
@@ -39,6 +46,7 @@ Examples:
   vecguard demo --scenario drift --approve all
   vecguard demo --scenario large --approve none      # 2 accounts × 2 Regions × 1000 VPCs
   vecguard demo --dry-run --out /tmp/rehearsal
+  vecguard demo --approve all --events test/fixtures/event-files/cloudtrail-log-file.json
 `;
 
 /**
@@ -72,6 +80,38 @@ function failedText(a: DemoSummary['actions']): string {
   return ` · ${a.failed} FAILED${a.failedAttempts > a.failed ? ` (${a.failedAttempts} attempts)` : ''}`;
 }
 
+/** "3 delivered: 2 started runs, 1 ignored" — the --events, by what on-event did with them. */
+function eventsText(e: NonNullable<DemoSummary['events']>): string {
+  const parts = [
+    `${e.started} started runs`,
+    e.ignored ? `${e.ignored} ignored` : '',
+    e.invalid ? `${e.invalid} invalid (a deployment dead-letters them)` : '',
+    e.deadLettered ? `${e.deadLettered} dead-lettered after ${3} attempts` : '',
+  ].filter(Boolean);
+  return `${e.delivered} delivered: ${parts.join(', ')}`;
+}
+
+/**
+ * One line of calls.jsonl: a call the sandbox answered, in words a reader of AWS knows — the time in ISO
+ * (sandbox clock), who (the access key), and the error code when it failed (`DryRunOperation` is how EC2
+ * answers a dry run that would have succeeded).
+ */
+function callLine(c: CallRecord) {
+  return {
+    seq: c.seq,
+    time: new Date(c.at).toISOString(),
+    service: c.service,
+    action: c.action,
+    ...(c.accountId ? { accountId: c.accountId } : {}),
+    ...(c.region ? { region: c.region } : {}),
+    ...(c.accessKeyId ? { accessKeyId: c.accessKeyId } : {}),
+    mutating: c.mutating,
+    dryRun: c.dryRun,
+    status: c.status,
+    ...(c.errorCode ? { errorCode: c.errorCode } : {}),
+  };
+}
+
 export async function demoCommand(args: readonly string[], io: Io): Promise<ExitCode> {
   const { values } = parseArgs({
     args: [...args],
@@ -80,6 +120,8 @@ export async function demoCommand(args: readonly string[], io: Io): Promise<Exit
       policy: { type: 'string' },
       approve: { type: 'string' },
       'dry-run': { type: 'boolean', default: false },
+      events: { type: 'string', multiple: true },
+      faults: { type: 'string' },
       out: { type: 'string', default: 'vecguard-out' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -98,6 +140,15 @@ export async function demoCommand(args: readonly string[], io: Io): Promise<Exit
     throw new CliError('--approve ask needs a terminal to answer in; use --approve all or none');
   const policyFile = values.policy ? resolve(values.policy) : EXAMPLE_POLICY_PATH;
   const policy = loadPolicyFile(policyFile);
+  // Read before the sandbox starts: a file that cannot be read is exit 2 with nothing to clean up.
+  const events = values.events?.flatMap((file): FileEvent[] =>
+    readEventFile(file).map((found) => ({
+      label: `${basename(file)}${found.at === '(document)' ? '' : ` ${found.at}`}`,
+      event: found.event,
+      ...(found.invalid === undefined ? {} : { invalid: found.invalid }),
+    })),
+  );
+  const faults = values.faults === undefined ? undefined : loadFaultsFile(values.faults);
   const dryRun = values['dry-run'] || policy.dryRun;
   const out = resolve(values.out);
   const started = performance.now();
@@ -109,6 +160,7 @@ export async function demoCommand(args: readonly string[], io: Io): Promise<Exit
       policyFile,
       speed: SPEED,
       dryRun,
+      ...(faults && faults.die.length > 0 ? { dieAt: faults.die } : {}),
       // ask: ten real minutes to answer; all: an hour of sandbox time (6 s) for the scripted approver;
       // none: ten minutes of sandbox time (1 s), so that requests time out soon, as they would unanswered.
       approvalTimeoutMinutes: approve === 'ask' ? 10 * SPEED : approve === 'all' ? 60 : 10,
@@ -120,7 +172,9 @@ export async function demoCommand(args: readonly string[], io: Io): Promise<Exit
     throw e;
   }
   try {
-    return await demoSession(loop, { values, approve, policy, policyFile, dryRun, out, started, io });
+    // After the loop is wired (its topic and table exist), before the first event: every call of the session.
+    for (const rule of faults?.faults ?? []) loop.sandbox.faults.add(rule);
+    return await demoSession(loop, { values, approve, policy, policyFile, dryRun, out, started, io, events });
   } finally {
     // Whatever happened, the sandbox, its port and the policy copy go with the session.
     await loop.stop();
@@ -136,10 +190,11 @@ interface DemoContext {
   readonly out: string;
   readonly started: number;
   readonly io: Io;
+  readonly events: readonly FileEvent[] | undefined;
 }
 
 async function demoSession(loop: LocalLoop, context: DemoContext): Promise<ExitCode> {
-  const { values, approve, policy, policyFile, dryRun, out, started, io } = context;
+  const { values, approve, policy, policyFile, dryRun, out, started, io, events } = context;
   const status = io.stderr;
   const scenario = loop.sandbox.scenario;
   status.write(
@@ -178,12 +233,21 @@ async function demoSession(loop: LocalLoop, context: DemoContext): Promise<ExitC
         approve,
         policyHasTargets: policy.targets.length > 0,
         ...HUB,
+        ...(events ? { events } : {}),
       },
       {
         onRunsStarted: (batch, runs) => display.runsStarted(batch, runs),
         onRunFinished: (runId, label, runStatus) => display.runFinished(runId, label, runStatus),
         onProgress: (p) => display.progress(p),
         onResourceCreated: (id, name) => names.set(id, name),
+        onEventDelivered: (label, delivery) => {
+          // One line an event for a handful; a burst of thousands is counted at the end instead.
+          if ((events?.length ?? 0) > COMPACT_ABOVE) return;
+          display.say(
+            // The label names the user's file; the reason quotes the event: neither reaches the terminal raw.
+            `  event ${displayText(label, { max: 256 })}: ${delivery.outcome === 'started' ? `started ${delivery.executions} run(s)` : `${delivery.outcome}: ${displayText(delivery.reason, { max: 512 })}`}`,
+          );
+        },
         ask: rl
           ? async (approval) => {
               display.pause();
@@ -217,6 +281,7 @@ async function demoSession(loop: LocalLoop, context: DemoContext): Promise<ExitC
     .filter(
       (c) => c.service === 'ec2' && c.mutating && !c.dryRun && vecguardKeys.has(c.accessKeyId ?? ''),
     ).length;
+  const calls = sandbox.calls.query();
   const summary = summarise({
     scenario: values.scenario,
     dryRun,
@@ -224,6 +289,13 @@ async function demoSession(loop: LocalLoop, context: DemoContext): Promise<ExitC
     runs: result.runs,
     auditLog: result.auditLog,
     mutatingCalls,
+    executionsStarted: calls.filter(
+      (c) => c.service === 'states' && c.action === 'StartExecution' && c.errorCode === undefined,
+    ).length,
+    approvalRequests: sandbox.sns.published.filter(
+      (m) => m.messageAttributes.kind?.StringValue === 'approval-request',
+    ).length,
+    ...(result.deliveries ? { events: result.deliveries } : {}),
     seconds: Math.round((performance.now() - started) / 100) / 10,
   });
 
@@ -242,6 +314,7 @@ async function demoSession(loop: LocalLoop, context: DemoContext): Promise<ExitC
     join(out, 'audit-log.jsonl'),
     result.auditLog.map((e) => terminalJson(e)).join('\n') + (result.auditLog.length ? '\n' : ''),
   );
+  writeFileSync(join(out, 'calls.jsonl'), calls.map((c) => `${terminalJson(callLine(c))}\n`).join(''));
   writeFileSync(
     join(out, 'report.html'),
     renderReportHtml({
@@ -268,7 +341,8 @@ async function demoSession(loop: LocalLoop, context: DemoContext): Promise<ExitC
       `${failedText(summary.actions)} · ` +
       `${summary.mutatingCalls} mutating calls · ${summary.seconds} s\n` +
       `${failed.map((r) => `run ${r.runId} (${displayText(r.label)}) ${r.status}: ${displayText(r.error ?? '', { max: 2_000 })}\n`).join('')}` +
-      `files: ${join(values.out, 'report.html')}, findings.json, notifications.jsonl, audit-log.jsonl\n` +
+      `${summary.events ? `events: ${eventsText(summary.events)}\n` : ''}` +
+      `files: ${join(values.out, 'report.html')}, findings.json, notifications.jsonl, audit-log.jsonl, calls.jsonl\n` +
       (values.json ? `${terminalJson(summary)}\n` : ''),
   );
   return failed.length > 0 ? EXIT.aws : EXIT.ok;

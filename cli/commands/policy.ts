@@ -4,11 +4,15 @@ import { parseArgs } from 'node:util';
 import { PolicyError } from '../../functions/domain/errors.ts';
 import {
   organizationalUnitsOf,
-  parsePolicy,
+  type Policy,
   policyNeedsOrganization,
   policyWarnings,
   resolveVpcPolicy,
 } from '../../functions/domain/policy.ts';
+import {
+  loadPolicyFile as loadPolicy,
+  PolicyFileUnreadableError,
+} from '../../functions/shared/policy-file.ts';
 import { CliError, EXIT, type ExitCode, type Io } from '../io.ts';
 
 export const EXAMPLE_POLICY_PATH = fileURLToPath(
@@ -25,23 +29,25 @@ Examples:
   vecguard policy validate vecguard.policy.yaml
 `;
 
-function readPolicyFile(file: string): string {
+/**
+ * Read and validate a policy file (functions/shared/policy-file.ts: the parse limits, the one path every
+ * reader takes); a missing file gets the hint to create one.
+ */
+function readPolicy(file: string): Policy {
   try {
-    return readFileSync(file, 'utf8');
+    return loadPolicy(file);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new CliError(
-      code === 'ENOENT'
-        ? `${file}: no such file; create one with \`vecguard policy init ${file}\``
-        : `${file}: cannot read it (${code ?? String(e)})`,
-    );
+    if (e instanceof PolicyFileUnreadableError && e.code === 'ENOENT') {
+      throw new CliError(`${file}: no such file; create one with \`vecguard policy init ${file}\``);
+    }
+    throw e;
   }
 }
 
 /** Load and validate a policy file; a bad one is a one-line CliError (exit 2) naming the first problem. */
 export function loadPolicyFile(file: string) {
   try {
-    return parsePolicy(readPolicyFile(file), file);
+    return readPolicy(file);
   } catch (e) {
     if (!(e instanceof PolicyError)) throw e;
     const [first, ...rest] = e.problems;
@@ -64,9 +70,9 @@ export async function policyCommand(args: readonly string[], io: Io): Promise<Ex
     const file = positionals[0];
     if (!file || positionals.length > 1)
       throw new CliError('policy validate takes one FILE; see `vecguard policy --help`');
-    let policy: ReturnType<typeof parsePolicy>;
+    let policy: Policy;
     try {
-      policy = parsePolicy(readPolicyFile(file), file);
+      policy = readPolicy(file);
     } catch (e) {
       if (!(e instanceof PolicyError)) throw e;
       // Validating is for seeing every problem: one per line, then the verdict.

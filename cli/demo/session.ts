@@ -16,6 +16,7 @@
 import { applyDriftEvent, eventsOfPhase, replayCloudTrail } from '@vecguard/sandbox';
 import type { Approval } from '../../functions/adapters/store/approvals.ts';
 import type { AuditEntry } from '../../functions/adapters/store/audit-log.ts';
+import { InvalidInputError } from '../../functions/domain/errors.ts';
 import type { RunSummary } from '../../functions/domain/run-summary.ts';
 import { executionsOf, type LocalLoop, type StartedExecution } from '../../local/loop.ts';
 
@@ -56,7 +57,37 @@ export interface SessionCallbacks {
   onApprovalAnswered?(approval: Approval, decision: 'approved' | 'rejected' | 'left to time out'): void;
   /** A replayed event created a resource: its id and name, for progress lines. */
   onResourceCreated?(id: string, name: string): void;
+  /** An event of `--events` was delivered (or could not be): what on-event did with it. */
+  onEventDelivered?(label: string, outcome: EventDelivery): void;
 }
+
+/** An event of `--events`: where it came from, and the event (undefined when its wrapper could not be opened). */
+export interface FileEvent {
+  readonly label: string;
+  readonly event: unknown;
+  readonly invalid?: string;
+}
+
+/**
+ * What became of one delivered event. `invalid`: on-event refused it (a deployment keeps it in the dead-letter
+ * queue); `dead-lettered`: on-event failed on it three times (Lambda's asynchronous invocation retries twice,
+ * then sends the event to the on-failure destination).
+ */
+export type EventDelivery =
+  | { readonly outcome: 'started'; readonly executions: number }
+  | { readonly outcome: 'ignored' | 'invalid' | 'dead-lettered'; readonly reason: string };
+
+/** Deliveries of `--events` by outcome. */
+export interface EventDeliveries {
+  readonly delivered: number;
+  readonly started: number;
+  readonly ignored: number;
+  readonly invalid: number;
+  readonly deadLettered: number;
+}
+
+/** Lambda's asynchronous invocation: the first attempt and two retries on a function error. */
+const ASYNC_ATTEMPTS = 3;
 
 export interface SessionOptions {
   readonly approve: ApproveMode;
@@ -68,6 +99,11 @@ export interface SessionOptions {
   readonly region: string;
   /** The policy names targets: the sweep is the hub's one schedule event, on-event expands it. */
   readonly policyHasTargets: boolean;
+  /**
+   * `--events`: delivered after the scenario's recorded events and before the sweep, all at once, each to
+   * on-event on its own, as EventBridge invokes the function for each event of a burst.
+   */
+  readonly events?: readonly FileEvent[];
 }
 
 export interface RunRecord extends Scope {
@@ -86,6 +122,40 @@ export interface SessionResult {
   readonly scopes: readonly Scope[];
   /** The audit log of every scope, scope after scope. */
   readonly auditLog: readonly AuditEntry[];
+  /** What became of the `--events` (absent without them). */
+  readonly deliveries?: EventDeliveries;
+}
+
+/** One event delivered as EventBridge delivers it: to on-event, retried as Lambda retries an async invocation. */
+async function deliverAsEventBridge(
+  loop: LocalLoop,
+  event: FileEvent,
+): Promise<{
+  readonly delivery: EventDelivery;
+  readonly started: StartedExecution[];
+}> {
+  if (event.invalid !== undefined) {
+    return { delivery: { outcome: 'invalid', reason: event.invalid }, started: [] };
+  }
+  let last: unknown;
+  for (let attempt = 1; attempt <= ASYNC_ATTEMPTS; attempt++) {
+    try {
+      const result = await loop.deliver(event.event);
+      if (result.outcome === 'ignored') {
+        return { delivery: { outcome: 'ignored', reason: result.reason }, started: [] };
+      }
+      const started = executionsOf(result);
+      return { delivery: { outcome: 'started', executions: started.length }, started };
+    } catch (error) {
+      // Bad input is not retried: it goes to the dead-letter queue at once, with its reason.
+      if (error instanceof InvalidInputError) {
+        return { delivery: { outcome: 'invalid', reason: error.message }, started: [] };
+      }
+      last = error;
+    }
+  }
+  const reason = `on-event failed ${ASYNC_ATTEMPTS} times: ${last instanceof Error ? last.message : String(last)}`;
+  return { delivery: { outcome: 'dead-lettered', reason }, started: [] };
 }
 
 /**
@@ -225,6 +295,42 @@ export async function runSession(
     await runBatch(label, (e) => (several ? `${label} ${e.accountId}/${e.region}` : label), started);
   };
 
+  /** `--events`: all delivered at once; the runs they start are one batch, each execution once. */
+  const deliverFileEvents = async (fileEvents: readonly FileEvent[]): Promise<EventDeliveries> => {
+    const results = await Promise.all(fileEvents.map((e) => deliverAsEventBridge(loop, e)));
+    const labels = new Map<string, { first: string; more: number }>();
+    const unique = new Map<string, StartedExecution>();
+    results.forEach(({ delivery, started }, i) => {
+      const label = fileEvents[i]?.label ?? `event ${i + 1}`;
+      callbacks.onEventDelivered?.(label, delivery);
+      for (const e of started) {
+        unique.set(e.executionArn, e);
+        const named = labels.get(e.executionArn);
+        labels.set(e.executionArn, named ? { ...named, more: named.more + 1 } : { first: label, more: 0 });
+      }
+    });
+    if (unique.size > 0) {
+      await runBatch(
+        'events',
+        (e) => {
+          const named = labels.get(e.executionArn);
+          return `${named?.first ?? 'event'}${named?.more ? ` (+${named.more} more events)` : ''}`;
+        },
+        [...unique.values()],
+      );
+    }
+    const count = (outcome: EventDelivery['outcome']) =>
+      results.filter((r) => r.delivery.outcome === outcome).length;
+    return {
+      delivered: results.length,
+      started: count('started'),
+      ignored: count('ignored'),
+      invalid: count('invalid'),
+      deadLettered: count('dead-lettered'),
+    };
+  };
+  let deliveries: EventDeliveries | undefined;
+
   try {
     for (const event of eventsOfPhase(events, 'before-sweep').drift)
       applyDriftEvent(loop.sandbox, event, defaults);
@@ -234,9 +340,12 @@ export async function runSession(
       const created = (delivered.detail.responseElements.vpc as { vpcId?: string } | undefined)?.vpcId;
       if (created) callbacks.onResourceCreated?.(created, recorded.vpc.name);
       const label = `${delivered.detail.eventName} by ${recorded.userIdentityArn.split('/').pop()}`;
-      const started = executionsOf(await loop.deliver(delivered));
+      // As EventBridge delivers it: a failure of on-event (an injected fault) is retried as Lambda retries.
+      const { delivery, started } = await deliverAsEventBridge(loop, { label, event: delivered });
+      if (delivery.outcome === 'dead-lettered') callbacks.onEventDelivered?.(label, delivery);
       if (started.length > 0) await runBatch(label, () => label, started);
     }
+    if (options.events !== undefined) deliveries = await deliverFileEvents(options.events);
     await sweep('scheduled sweep');
     const drift = eventsOfPhase(events, 'after-sweep').drift;
     if (drift.length > 0) {
@@ -253,5 +362,5 @@ export async function runSession(
   const auditLog: AuditEntry[] = [];
   for (const s of scopes.values())
     auditLog.push(...(await loop.auditLog.listAuditEntries(s.accountId, s.region)));
-  return { runs: records, scopes: [...scopes.values()], auditLog };
+  return { runs: records, scopes: [...scopes.values()], auditLog, ...(deliveries ? { deliveries } : {}) };
 }

@@ -7,7 +7,7 @@ import type { AuditEntry } from '../../functions/adapters/store/audit-log.ts';
 import { countActionOutcomes } from '../../functions/domain/run-summary.ts';
 import type { VerdictKind } from '../../functions/domain/verdict.ts';
 import { foldRunsByScope } from '../runs.ts';
-import type { RunRecord } from './session.ts';
+import type { EventDeliveries, RunRecord } from './session.ts';
 
 export interface DemoVpc {
   readonly name: string;
@@ -51,6 +51,12 @@ export interface DemoSummary {
   };
   /** Calls vecguard made that changed the estate (EC2, without DryRun); the replayed events are not counted. */
   readonly mutatingCalls: number;
+  /** Step Functions StartExecution calls that started an execution (on-event's; a duplicate name is refused). */
+  readonly executionsStarted: number;
+  /** Approval requests published to SNS (message attribute `kind` = `approval-request`), re-sends included. */
+  readonly approvalRequests: number;
+  /** What became of `--events` (absent without it). */
+  readonly events?: EventDeliveries;
   readonly seconds: number;
 }
 
@@ -61,6 +67,9 @@ export function summarise(input: {
   runs: readonly RunRecord[];
   auditLog: readonly AuditEntry[];
   mutatingCalls: number;
+  executionsStarted: number;
+  approvalRequests: number;
+  events?: EventDeliveries;
   seconds: number;
 }): DemoSummary {
   const scopes = foldRunsByScope(input.runs.flatMap((r) => (r.summary ? [r.summary] : [])));
@@ -113,6 +122,9 @@ export function summarise(input: {
       refused: counts.refused,
     },
     mutatingCalls: input.mutatingCalls,
+    executionsStarted: input.executionsStarted,
+    approvalRequests: input.approvalRequests,
+    ...(input.events ? { events: input.events } : {}),
     seconds: input.seconds,
   };
 }

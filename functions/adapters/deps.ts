@@ -3,16 +3,15 @@
  * table's stores, and AWS clients. Endpoints and credentials come from the SDK's usual chain, so the same
  * code talks to AWS in Lambda and to the sandbox locally (AWS_ENDPOINT_URL).
  */
-import { readFileSync } from 'node:fs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { STSClient } from '@aws-sdk/client-sts';
-import { type Policy, parsePolicy } from '../domain/policy.ts';
+import type { Policy } from '../domain/policy.ts';
 import { type Config, config, resetConfig } from '../shared/config.ts';
-import { PolicyError } from '../shared/errors.ts';
+import { loadPolicyFile } from '../shared/policy-file.ts';
 import type { PollSettings } from './actions/types.ts';
 import { Ec2Gateway } from './ec2-gateway.ts';
 import { assumeScopeCredentials, roleSessionName } from './identity.ts';
@@ -65,18 +64,6 @@ export interface Deps {
   readonly actionPoll?: PollSettings;
 }
 
-function loadPolicy(file: string): Policy {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new PolicyError(file, [
-      `cannot read the policy file (${(e as NodeJS.ErrnoException).code ?? String(e)})`,
-    ]);
-  }
-  return parsePolicy(text, file);
-}
-
 function pollFromEnv(env: NodeJS.ProcessEnv): PollSettings | undefined {
   const intervalMs = Number(env.VECGUARD_ACTION_POLL_INTERVAL_MS);
   return Number.isFinite(intervalMs) && intervalMs > 0 ? { intervalMs, maxTries: 200 } : undefined;
@@ -108,7 +95,7 @@ function shareFromEnv(env: NodeJS.ProcessEnv): number {
 
 export function buildDeps(env: NodeJS.ProcessEnv = process.env): Deps {
   const cfg = config();
-  const policy = loadPolicy(cfg.policyFile);
+  const policy = loadPolicyFile(cfg.policyFile);
   const table: StateTable = { client: stateTableClient(new DynamoDBClient({})), tableName: cfg.tableName };
   const sts = new STSClient({});
   const hubs = new Map<string, SecurityHubClient>();

@@ -219,20 +219,86 @@ export function validatePolicy(input: unknown, source = 'policy'): Policy {
   throw new PolicyError(source, problems);
 }
 
-/** Parse a policy file's text (YAML, of which JSON is a subset). Throws PolicyError with line numbers for syntax errors. */
-export function parsePolicy(text: string, source = 'policy'): Policy {
+/**
+ * Parse limits. A policy is a few KB; these bounds are far above any real one and keep a hostile or mistaken
+ * file (a 38 MB log passed as --policy, a YAML "billion laughs" of nested aliases) from costing minutes of
+ * parsing or memory before the schema even sees it. Readers of a policy file check the size before reading
+ * (functions/shared/policy-file.ts); the text is checked again here for callers that pass text.
+ */
+export const POLICY_LIMITS = {
+  /** Bytes of the file (UTF-8). */
+  maxBytes: 1024 * 1024,
+  /**
+   * yaml's `maxAliasCount`: how far aliases (`*name`) may expand, counted as yaml counts it (the nodes an
+   * alias stands for × the aliases). yaml's own default, made explicit: anchors for a few shared gates fit.
+   */
+  maxAliasCount: 100,
+} as const;
+
+const MAX_SYNTAX_ERRORS = 10;
+const TOO_DEEP =
+  'its YAML nests too deeply to read (a policy is a few levels deep): check that this is the policy file';
+
+/** A byte count as people read it: `512 B`, `3.4 KiB`, `38.2 MiB`. */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${Number((bytes / 1024).toFixed(1))} KiB`;
+  return `${Number((bytes / (1024 * 1024)).toFixed(1))} MiB`;
+}
+
+/** The problem line for a policy of `bytes` bytes, or undefined when it is within the limit. */
+export function policySizeProblem(bytes: number): string | undefined {
+  if (bytes <= POLICY_LIMITS.maxBytes) return undefined;
+  return `the file is ${formatBytes(bytes)}; a policy may be at most ${formatBytes(POLICY_LIMITS.maxBytes)} (a real one is a few KB): check that this is the policy file`;
+}
+
+/**
+ * A policy file's text as plain data (YAML, of which JSON is a subset), within the parse limits: the one
+ * way the product turns policy text into data. Throws PolicyError with line numbers for syntax errors, and
+ * one line for a file too large or aliases that expand too far.
+ */
+export function parsePolicyDocument(text: string, source = 'policy'): unknown {
+  // Characters never outnumber UTF-8 bytes, so a text longer than the limit is too large without encoding it.
+  const tooLarge = policySizeProblem(
+    text.length > POLICY_LIMITS.maxBytes ? text.length : new TextEncoder().encode(text).byteLength,
+  );
+  if (tooLarge) throw new PolicyError(source, [tooLarge]);
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.some((e) => /call stack/i.test(e.message))) throw new PolicyError(source, [TOO_DEEP]);
   if (doc.errors.length > 0) {
-    throw new PolicyError(
-      source,
-      doc.errors.map((e) => {
-        const line = e.linePos?.[0];
-        const what = (e.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
-        return `${line ? `line ${line.line}, column ${line.col}` : 'syntax'}: ${what}`;
-      }),
-    );
+    const lines = doc.errors.map((e) => {
+      const line = e.linePos?.[0];
+      const what = (e.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
+      return `${line ? `line ${line.line}, column ${line.col}` : 'syntax'}: ${what}`;
+    });
+    // One broken bracket can make hundreds of errors: the first few locate it.
+    const shown = lines.slice(0, MAX_SYNTAX_ERRORS);
+    if (lines.length > shown.length)
+      shown.push(
+        `… and ${lines.length - shown.length} more syntax errors after these; fix the first ones first`,
+      );
+    throw new PolicyError(source, shown);
   }
-  return validatePolicy(doc.toJS(), source);
+  try {
+    return doc.toJS({ maxAliasCount: POLICY_LIMITS.maxAliasCount });
+  } catch (e) {
+    // yaml throws a ReferenceError ("Excessive alias count…") when aliases expand past maxAliasCount, and
+    // a RangeError when nesting is deep enough to exhaust the stack.
+    if (e instanceof ReferenceError && /alias/i.test(e.message)) {
+      throw new PolicyError(source, [
+        `its YAML aliases (*name) expand past vecguard's limit (${POLICY_LIMITS.maxAliasCount} alias expansions): write the repeated values out, or alias fewer or smaller nodes`,
+      ]);
+    }
+    if (e instanceof RangeError) {
+      throw new PolicyError(source, [TOO_DEEP]);
+    }
+    throw e;
+  }
+}
+
+/** Parse and validate a policy file's text (YAML, of which JSON is a subset), within the parse limits. */
+export function parsePolicy(text: string, source = 'policy'): Policy {
+  return validatePolicy(parsePolicyDocument(text, source), source);
 }
 
 /**

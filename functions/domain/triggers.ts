@@ -670,6 +670,19 @@ export function sweepTriggers(
   });
 }
 
+/**
+ * The runs an event's triggers start: each sweep expanded to the policy's scopes (`sweepTriggers`), then one
+ * trigger per scope (`coalesce`). What the on-event function starts, and what `vecguard events classify`
+ * reports; `organization` as for `sweepTriggers`.
+ */
+export function triggersToStart(
+  triggers: readonly Trigger[],
+  policy: Pick<Policy, 'targets' | 'defaults'>,
+  organization?: OrganizationTree,
+): Trigger[] {
+  return coalesce(triggers.flatMap((t) => sweepTriggers(t, policy, organization)));
+}
+
 function sweptAccounts(
   target: Target,
   homeAccountId: string,

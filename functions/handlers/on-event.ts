@@ -28,7 +28,6 @@
  * dump. This is also why the step handlers' chain (./middy.ts, which names errors for Step Functions) is not
  * used here.
  */
-import { readFileSync } from 'node:fs';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
@@ -55,12 +54,7 @@ import {
 import { type ScopeLeaseStore, scopeLeaseStore } from '../adapters/store/scope-leases.ts';
 import { displayText } from '../domain/display-text.ts';
 import { type OrganizationTree, parentChain, unknownParents } from '../domain/organization.ts';
-import {
-  organizationalUnitsOf,
-  type Policy,
-  parsePolicy,
-  policyNeedsOrganization,
-} from '../domain/policy.ts';
+import { organizationalUnitsOf, type Policy, policyNeedsOrganization } from '../domain/policy.ts';
 import {
   isNothingPending,
   leaseExpiry,
@@ -74,12 +68,13 @@ import {
   coalesce,
   executionInput,
   executionName,
-  sweepTriggers,
   type Trigger,
   type TriggerSource,
+  triggersToStart,
 } from '../domain/triggers.ts';
 import { config } from '../shared/config.ts';
-import { AwsCallError, InvalidInputError, PolicyError } from '../shared/errors.ts';
+import { AwsCallError, InvalidInputError } from '../shared/errors.ts';
+import { loadPolicyFile } from '../shared/policy-file.ts';
 import { logger, metrics, tracer } from '../shared/powertools.ts';
 
 /** An ignore reason, in the log and the answer, is at most this long (an event name can be 1 MB). */
@@ -195,7 +190,7 @@ async function startScopes(
   const eventsOfScope = new Map<string, number[]>();
   const expanded: Trigger[] = [];
   for (const [index, triggers] of triggersOf) {
-    for (const t of triggers.flatMap((t) => sweepTriggers(t, deps.config.policy, organization))) {
+    for (const t of triggersToStart(triggers, deps.config.policy, organization)) {
       expanded.push(t);
       const key = `${t.accountId}/${t.region}`;
       eventsOfScope.set(key, [...(eventsOfScope.get(key) ?? []), index]);
@@ -468,18 +463,10 @@ export function loadOnEventConfig(
       `vecguard configuration: VECGUARD_MEMBER_ROLE_NAME is not an IAM role name: set it to the member-account role's name (e.g. vecguard-member), or unset it to use the function's own credentials`,
     );
   }
-  let text: string;
-  try {
-    text = readFileSync(shared.policyFile, 'utf8');
-  } catch (e) {
-    throw new PolicyError(shared.policyFile, [
-      `cannot read the policy file (${(e as NodeJS.ErrnoException).code ?? String(e)})`,
-    ]);
-  }
   return {
     stateMachineArn: shared.stateMachineArn,
     ...(memberRoleName.data === undefined ? {} : { memberRoleName: memberRoleName.data }),
-    policy: parsePolicy(text, shared.policyFile),
+    policy: loadPolicyFile(shared.policyFile),
   };
 }
 

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -93,5 +93,57 @@ describe('vecguard policy', () => {
     const r = await run('--help');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('policy validate FILE');
+  });
+
+  describe('parse limits: every command that reads a policy refuses a hostile one with exit 2, in one line', () => {
+    // A "billion laughs": 9 levels, each aliasing the previous one nine times.
+    const bomb = join(dir, 'bomb.yaml');
+    writeFileSync(
+      bomb,
+      ['a0: &a0 [x, x, x, x, x, x, x, x, x]']
+        .concat(
+          Array.from(
+            { length: 8 },
+            (_, i) => `a${i + 1}: &a${i + 1} [${Array(9).fill(`*a${i}`).join(', ')}]`,
+          ),
+        )
+        .join('\n'),
+    );
+    // 38 MiB by its size alone (a sparse file): refused by stat, never read.
+    const big = join(dir, 'big.yaml');
+    writeFileSync(big, '');
+    truncateSync(big, 38 * 1024 * 1024);
+    const commands = [
+      ['policy', 'validate'],
+      ['demo', '--approve', 'none', '--out', join(dir, 'out'), '--policy'],
+      ['scan', '--policy'],
+      ['plan', '--policy'],
+    ];
+
+    for (const argv of commands) {
+      it(`${argv[0]}: an alias bomb`, async () => {
+        const r = await run(...argv, bomb);
+        expect(r.code).toBe(2);
+        expect(r.stderr).toBe(
+          `vecguard: ${bomb}: its YAML aliases (*name) expand past vecguard's limit (100 alias expansions): write the repeated values out, or alias fewer or smaller nodes\n`,
+        );
+      });
+
+      it(`${argv[0]}: a 38 MiB file`, async () => {
+        const r = await run(...argv, big);
+        expect(r.code).toBe(2);
+        expect(r.stderr).toBe(
+          `vecguard: ${big}: the file is 38 MiB; a policy may be at most 1 MiB (a real one is a few KB): check that this is the policy file\n`,
+        );
+      });
+    }
+
+    it('a directory is named as such', async () => {
+      const r = await run('policy', 'validate', dir);
+      expect(r).toMatchObject({
+        code: 2,
+        stderr: `vecguard: ${dir}: is a directory; name the policy file itself\n`,
+      });
+    });
   });
 });

@@ -8,7 +8,9 @@ import {
   inMaintenanceWindow,
   MAX_CHANGES_HARD_LIMIT,
   monthlyControlCostUsd,
+  POLICY_LIMITS,
   parsePolicy,
+  parsePolicyDocument,
   policyWarnings,
   resolveVpcPolicy,
   type VpcScope,
@@ -277,5 +279,76 @@ describe('maintenance windows', () => {
         },
       ),
     );
+  });
+});
+
+/** A "billion laughs": each level aliases the previous one nine times, 9^9 strings once expanded. */
+function aliasBomb(levels = 9): string {
+  const lines = ['a0: &a0 [x, x, x, x, x, x, x, x, x]'];
+  for (let i = 1; i < levels; i++)
+    lines.push(
+      `a${i}: &a${i} [${Array(9)
+        .fill(`*a${i - 1}`)
+        .join(', ')}]`,
+    );
+  return `${lines.join('\n')}\n`;
+}
+
+describe('policy parse limits', () => {
+  it('a YAML alias bomb is one clear PolicyError, not an unexpected error or minutes of expansion', () => {
+    const problems = problemsOf(() => parsePolicy(aliasBomb(), 'bomb.yaml'));
+    expect(problems).toEqual([expect.stringContaining('YAML aliases (*name) expand past')]);
+    expect(problems[0]).toContain(`${POLICY_LIMITS.maxAliasCount} alias expansions`);
+  });
+
+  it('a few anchors shared between gates still parse', () => {
+    const policy = parsePolicy(
+      [
+        'version: 1',
+        'defaults:',
+        '  actions: &gates { create-monitor-control: auto, switch-to-enforce: approval }',
+        'targets:',
+        '  - name: prod',
+        '    mode: enforce',
+        '    accounts: ["111111111111"]',
+        '    actions: *gates',
+        '  - name: dev',
+        '    mode: monitor',
+        '    accounts: ["222222222222"]',
+        '    actions: *gates',
+      ].join('\n'),
+    );
+    expect(policy.targets.map((t) => t.actions?.['create-monitor-control'])).toEqual(['auto', 'auto']);
+  });
+
+  it('a text over the size limit is refused before it is parsed, naming its size and the limit', () => {
+    const text = `# ${'x'.repeat(POLICY_LIMITS.maxBytes)}\n`;
+    expect(problemsOf(() => parsePolicy(text, 'big.yaml'))).toEqual([
+      'the file is 1 MiB; a policy may be at most 1 MiB (a real one is a few KB): check that this is the policy file',
+    ]);
+    // Bytes, not characters: 400 Ki three-byte characters are 1.2 MiB.
+    expect(problemsOf(() => parsePolicy(`# ${'€'.repeat(400 * 1024)}\n`))[0]).toContain('1.2 MiB');
+    expect(parsePolicy(`version: 1\n# ${'x'.repeat(POLICY_LIMITS.maxBytes - 14)}\n`).defaults.mode).toBe(
+      'enforce',
+    );
+  });
+
+  it('nesting deep enough to exhaust the stack is one line, not a crash', () => {
+    expect(problemsOf(() => parsePolicy('['.repeat(200_000)))).toEqual([
+      expect.stringContaining('nests too deeply'),
+    ]);
+  });
+
+  it('a cascade of syntax errors shows the first ten and how many more', () => {
+    const problems = problemsOf(() => parsePolicy('[ '.repeat(100)));
+    expect(problems).toHaveLength(11);
+    expect(problems[10]).toMatch(/^… and \d+ more syntax errors/);
+  });
+
+  it('parsePolicyDocument gives the plain data within the limits, for readers that edit it (the demo)', () => {
+    expect(parsePolicyDocument('approval: { timeoutMinutes: 5 }')).toEqual({
+      approval: { timeoutMinutes: 5 },
+    });
+    expect(() => parsePolicyDocument(aliasBomb())).toThrow(PolicyError);
   });
 });

@@ -5,7 +5,7 @@
  * implementing only `send(StartExecutionCommand)` covers the one case the sandbox cannot produce on demand:
  * Step Functions failing for one scope of several.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -36,7 +36,7 @@ import {
   resetOnEventConfig,
 } from '../../functions/handlers/on-event.ts';
 import { resetConfig } from '../../functions/shared/config.ts';
-import { AccessError, AwsCallError, InvalidInputError } from '../../functions/shared/errors.ts';
+import { AccessError, AwsCallError, InvalidInputError, PolicyError } from '../../functions/shared/errors.ts';
 
 const fixture = (name: string): Record<string, unknown> =>
   JSON.parse(readFileSync(join(import.meta.dirname, '../fixtures/events', `${name}.json`), 'utf8'));
@@ -665,5 +665,23 @@ describe('loadOnEventConfig', () => {
 
   it('treats an empty member role name as unset', () => {
     expect(loadOnEventConfig(env({ VECGUARD_MEMBER_ROLE_NAME: '' })).memberRoleName).toBeUndefined();
+  });
+
+  it('refuses a policy over the size limit or an alias bomb as bad input (PolicyError), never parsing it whole', () => {
+    const e = env();
+    const file = e.VECGUARD_POLICY_FILE as string;
+    writeFileSync(file, '');
+    truncateSync(file, 2 * 1024 * 1024);
+    expect(() => loadOnEventConfig(e)).toThrow(PolicyError);
+    expect(() => loadOnEventConfig(e)).toThrow(/the file is 2 MiB; a policy may be at most 1 MiB/);
+    const levels = ['a0: &a0 [x, x, x, x, x, x, x, x, x]'];
+    for (let i = 1; i < 9; i++)
+      levels.push(
+        `a${i}: &a${i} [${Array(9)
+          .fill(`*a${i - 1}`)
+          .join(', ')}]`,
+      );
+    writeFileSync(file, levels.join('\n'));
+    expect(() => loadOnEventConfig(e)).toThrow(/YAML aliases \(\*name\) expand past vecguard's limit/);
   });
 });

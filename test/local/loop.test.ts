@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../cli/main.ts';
+import { PolicyError } from '../../functions/domain/errors.ts';
 import { startLocalLoop } from '../../local/loop.ts';
 
 const OPTIONS = { scenario: 'default', policyFile: 'examples/vecguard.policy.yaml', speed: 600 };
@@ -44,6 +45,25 @@ describe('the local loop', () => {
     ).rejects.toThrow(/maxChangesPerRun/);
     const loop = await startLocalLoop(OPTIONS);
     await loop.stop();
+  });
+
+  it('an alias bomb fails the start with a PolicyError naming the user’s file (the copy goes through the same limits)', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'vecguard-bomb-policy-')), 'bomb.yaml');
+    const levels = ['a0: &a0 [x, x, x, x, x, x, x, x, x]'];
+    for (let i = 1; i < 9; i++)
+      levels.push(
+        `a${i}: &a${i} [${Array(9)
+          .fill(`*a${i - 1}`)
+          .join(', ')}]`,
+      );
+    writeFileSync(file, levels.join('\n'));
+    const error = await startLocalLoop({ ...OPTIONS, policyFile: file, approvalTimeoutMinutes: 10 }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(PolicyError);
+    expect((error as Error).message).toBe(
+      `${file}: its YAML aliases (*name) expand past vecguard's limit (100 alias expansions): write the repeated values out, or alias fewer or smaller nodes`,
+    );
   });
 
   it('an approval timeout outside the policy’s bounds fails the start, naming it, and leaves nothing running', async () => {

@@ -125,7 +125,7 @@ export type { DriftChange } from './ec2/drift.ts';
 export type { Ec2Emulator } from './ec2/emulator.ts';
 export { type Scenario, type ScenarioInput, ScenarioSchema } from './ec2/scenario-schema.ts';
 export type { Ec2Durations, RegionState } from './ec2/store.ts';
-export type { FaultInjector, FaultRuleInput } from './faults.ts';
+export { type FaultInjector, type FaultRuleInput, FaultRuleInputSchema } from './faults.ts';
 export {
   FUNCTION_URL_PREFIX,
   type FunctionUrlDefinition,
