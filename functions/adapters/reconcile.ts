@@ -21,6 +21,11 @@ export async function reconcileOpenIntents(
   scope: { readonly accountId: string; readonly region: string },
   filter: OpenIntentFilter,
   by: string,
+  /**
+   * Intents recorded after this may belong to a step still running (Step Functions lets a Lambda finish when
+   * its Map fails): one the live state does not show yet is left open, not closed as not in effect.
+   */
+  inFlightAfter?: Date,
 ): Promise<Reconciled> {
   const closed: AuditEntry[] = [];
   const open: Reconciled['open'] = [];
@@ -28,6 +33,13 @@ export async function reconcileOpenIntents(
     const seen = await readBack(ctx, intent.action);
     if (seen.status === 'unknown') {
       open.push({ intent, why: seen.message });
+      continue;
+    }
+    if (seen.status === 'not-in-effect' && inFlightAfter && intent.at > inFlightAfter.toISOString()) {
+      open.push({
+        intent,
+        why: 'recorded moments ago: its step may still be calling; its outcome follows in the audit log',
+      });
       continue;
     }
     const outcome = seen.status === 'in-effect' ? 'applied' : 'failed';

@@ -1,8 +1,7 @@
 /**
- * What a run changed, from the audit log, once the open intents are closed: what the end of a run (Report,
- * FailureReport) tells people. Intents of this run are closed whatever their age (no step of it runs any
- * more); another run's only when older than the longest a step may run, so a call still in flight is left
- * alone.
+ * What a run changed, from the audit log, once its open intents are closed: what the end of a run (Report,
+ * FailureReport) tells people. Another run's open intents are closed by the next run's first Inventory,
+ * before it changes anything (`closeEarlierRunsIntents`).
  */
 import type { RecordedChange } from '../domain/notifications.ts';
 import type { Deps, Scope } from './deps.ts';
@@ -23,17 +22,49 @@ export function messageOf(error: unknown): string {
  * Close the open intents of the run (and stale ones of other runs) by reading their outcome back. Returns
  * the run's intents that stayed open, with why.
  */
+/** Close the open intents of this run by reading their outcome back; returns those that stayed open, with why. */
 export async function closeOpenIntents(
   d: Pick<Deps, 'auditLog' | 'ec2For' | 'now' | 'actionPoll' | 'timeScale'>,
   scope: Scope,
   by: string,
+  /** The run failed: a step of it may still be running (Report runs only once every step is over). */
+  stepsMayRun = false,
 ): Promise<{ intent: AuditIntent; why: string }[]> {
-  const ec2 = await d.ec2For(scope);
-  const ctx = { ec2, now: d.now, ...(d.actionPoll ? { poll: d.actionPoll } : {}) };
   const stale = new Date(d.now().getTime() - STEP_MAX_MS / d.timeScale);
-  const own = await reconcileOpenIntents(d.auditLog, ctx, scope, { runId: scope.runId }, by);
-  await reconcileOpenIntents(d.auditLog, ctx, scope, { before: stale }, by);
-  return own.open;
+  const { open } = await reconcileOpenIntents(
+    d.auditLog,
+    await contextFor(d, scope),
+    scope,
+    { runId: scope.runId },
+    by,
+    stepsMayRun ? stale : undefined,
+  );
+  return open;
+}
+
+/**
+ * Close what earlier runs of the scope left open (their steps are over: older than a step can live). Only
+ * before this run changes anything (Inventory of its first iteration): afterwards, the live state could show
+ * this run's own change and credit it to the dead one.
+ */
+export async function closeEarlierRunsIntents(
+  d: Pick<Deps, 'auditLog' | 'ec2For' | 'now' | 'actionPoll' | 'timeScale'>,
+  scope: Scope,
+): Promise<number> {
+  const stale = new Date(d.now().getTime() - STEP_MAX_MS / d.timeScale);
+  const { closed } = await reconcileOpenIntents(
+    d.auditLog,
+    await contextFor(d, scope),
+    scope,
+    { before: stale },
+    `run ${scope.runId} before it changed anything`,
+  );
+  return closed.length;
+}
+
+async function contextFor(d: Pick<Deps, 'ec2For' | 'now' | 'actionPoll'>, scope: Scope) {
+  const ec2 = await d.ec2For(scope);
+  return { ec2, now: d.now, ...(d.actionPoll ? { poll: d.actionPoll } : {}) };
 }
 
 export async function changesOfRun(
@@ -44,7 +75,7 @@ export async function changesOfRun(
 ): Promise<{ changes: RecordedChange[] | null; openIntents: RecordedChange[] }> {
   const openIntents: RecordedChange[] = [];
   try {
-    for (const { intent, why } of await closeOpenIntents(d, scope, by)) {
+    for (const { intent, why } of await closeOpenIntents(d, scope, by, true)) {
       openIntents.push({ ...changeOf(intent), outcome: 'open' });
       problems.push(`The outcome of ${intent.kind} on ${intent.resourceId} could not be read back: ${why}`);
     }

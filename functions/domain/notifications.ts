@@ -425,7 +425,7 @@ function changeLines(n: FailureReportNotice): string[] {
     );
   for (const c of n.openIntents ?? []) {
     lines.push(
-      `  - NOT KNOWN whether made (intent recorded, outcome unreadable): ${c.kind} on ${c.resourceId} (action ${c.actionId})`,
+      `  - NOT KNOWN yet whether made (intent recorded, no outcome yet; see below): ${c.kind} on ${oneLine(c.resourceId, 256)} (action ${oneLine(c.actionId, 256)})`,
     );
   }
   for (const p of n.problems ?? []) lines.push(`  ! ${oneLine(p, ERROR_TEXT_MAX)}`);

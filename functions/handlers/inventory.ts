@@ -6,6 +6,7 @@
 
 import { type Deps, deps, runKey } from '../adapters/deps.ts';
 import { readInventory } from '../adapters/inventory.ts';
+import { closeEarlierRunsIntents } from '../adapters/run-changes.ts';
 import { passBlobs } from '../domain/run-blobs.ts';
 import { needsFreshAudit } from '../domain/run-summary.ts';
 import { type PassInput, PassInputSchema } from './inputs.ts';
@@ -25,6 +26,8 @@ export async function inventory(input: PassInput, d: Deps) {
   const { scope, iteration } = input;
   const final = input.final === true;
   if (final && !(await changedSinceLastAudit(input, d))) return { iteration, fresh: false };
+  // Before this run changes anything: what an earlier run left unrecorded is read back and recorded now.
+  const earlierClosed = iteration === 0 && !final && !d.dryRun ? await closeEarlierRunsIntents(d, scope) : 0;
   const ec2 = await d.ec2For(scope);
   const snapshot = await readInventory(ec2, {
     accountId: scope.accountId,
@@ -41,6 +44,7 @@ export async function inventory(input: PassInput, d: Deps) {
     vpcCount: snapshot.vpcs.length,
     snapshotAt: snapshot.takenAt,
     ec2Calls: ec2.stats.total,
+    ...(earlierClosed > 0 ? { earlierIntentsClosed: earlierClosed } : {}),
   };
 }
 

@@ -76,7 +76,8 @@ export const LOOP_FUNCTION_SPECS = {
     module: 'inventory',
     timeout: Duration.minutes(10),
     memorySize: 1024,
-    table: { read: [K.run, K.audit], write: [K.run] },
+    // Before a run changes anything, it closes the intents an earlier run left open (reads them back).
+    table: { read: [K.run, K.audit], write: [K.run], appendsAudit: true },
     ec2: 'read',
     inScope: true,
   },

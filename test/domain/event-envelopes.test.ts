@@ -30,8 +30,11 @@ describe('eventsIn', () => {
       time: '2026-11-24T01:30:00Z',
       detail: createVpc.detail,
     });
-    // The same decision as for the event EventBridge delivered.
-    expect(classifyEvent(found?.event)).toEqual(classifyEvent(createVpc));
+    // The same decision as for the event EventBridge delivered, but for the event id: EventBridge's envelope
+    // id is part of it, and a bare record has none (its own eventID stands in).
+    const withoutIds = (d: ReturnType<typeof classifyEvent>) =>
+      d.kind === 'run' ? d.triggers.map(({ eventId: _id, ...t }) => t) : d;
+    expect(withoutIds(classifyEvent(found?.event))).toEqual(withoutIds(classifyEvent(createVpc)));
   });
 
   it('a CloudTrail log file gives one event a record, each in its own account and Region', () => {
