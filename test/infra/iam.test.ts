@@ -308,8 +308,10 @@ describe('state table: per role by dynamodb:LeadingKeys; the audit log append-on
     }
   });
 
-  it('only Apply, PollTransitions, Report and FailureReport may put AUDIT# items, and PutItem only', () => {
-    const appenders = ['apply', 'poll-transitions', 'report', 'failure-report'].map((mod) => roleOf(h, mod));
+  it('only Apply, PollTransitions, Report, FailureReport and Inventory (closing intents) may put AUDIT# items, and PutItem only', () => {
+    const appenders = ['apply', 'poll-transitions', 'report', 'failure-report', 'inventory'].map((mod) =>
+      roleOf(h, mod),
+    );
     for (const { role, s } of tableStatements(h)) {
       if (s.Effect !== 'Allow') continue;
       const keys = (s.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'] ?? []) as string[];
