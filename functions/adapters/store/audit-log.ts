@@ -21,8 +21,9 @@ import { isConditionalCheckFailed, isoTime, keys, type StateTable, send } from '
 export const AuditOutcomeSchema = ActionOutcomeSchema;
 export type AuditOutcome = z.infer<typeof AuditOutcomeSchema>;
 
-export const AuditEntrySchema = z.object({
-  /** When the action was applied; with the action id it is the entry's sort key. */
+/** What an intent and its outcome both say: which action, on what, for which run, under whose approval. */
+const AuditedActionSchema = z.object({
+  /** When it was recorded; with the action id it is the item's sort key. */
   at: z.iso.datetime(),
   accountId: z.string().regex(/^\d{12}$/),
   region: z.string().min(1),
@@ -34,7 +35,11 @@ export const AuditEntrySchema = z.object({
   approvalId: z.string().optional(),
   /** The approver's ARN, or `auto` for an action the policy lets run without approval. */
   approvedBy: z.string().min(1),
+  /** The live state before: read by the preconditions just before the call. */
   before: z.unknown().optional(),
+});
+
+export const AuditEntrySchema = AuditedActionSchema.extend({
   after: z.unknown().optional(),
   outcome: AuditOutcomeSchema,
   error: z.string().optional(),
@@ -47,20 +52,8 @@ export type AuditEntry = z.infer<typeof AuditEntrySchema>;
 export type AuditEntryInput = z.input<typeof AuditEntrySchema>;
 
 /** What is about to be called, recorded before the call. */
-export const AuditIntentSchema = z.object({
+export const AuditIntentSchema = AuditedActionSchema.extend({
   phase: z.literal('intent'),
-  at: z.iso.datetime(),
-  accountId: z.string().regex(/^\d{12}$/),
-  region: z.string().min(1),
-  runId: z.string().min(1),
-  actionId: z.string().min(1),
-  kind: ActionKindSchema,
-  resourceId: z.string().min(1),
-  params: z.record(z.string(), z.unknown()).default({}),
-  approvalId: z.string().optional(),
-  approvedBy: z.string().min(1),
-  /** The live state the preconditions read just before the call. */
-  before: z.unknown().optional(),
   /** The planned action itself, so whoever reconciles can read its live state again. */
   action: PlannedActionSchema,
 });
