@@ -106,23 +106,50 @@ interface VpcsAndControls {
   readonly controlOfVpc: (vpc: Vpc) => EncryptionControlInput | null;
 }
 
+/** Values one EC2 filter takes at most (EC2 API Reference, "Filter": up to 200 values per filter). */
+const FILTER_VALUES_MAX = 200;
+
+/**
+ * Every page of `read`, over the VPCs of `only` by the `vpc-id` filter (chunked), or over the whole Region.
+ * A filter, not `VpcIds`: a VPC an event named may be gone by now, and naming it in `VpcIds` fails the whole
+ * call with InvalidVpcID.NotFound (the CLI's vpc-exists waiter waits on exactly that error); a filter simply
+ * matches nothing, so the other VPCs are still read.
+ */
+async function pagesOver<Page extends { NextToken?: string | undefined }, Item>(
+  only: ScopeVpcIds,
+  read: (request: {
+    Filters?: { Name: string; Values: string[] }[];
+    MaxResults: number;
+    NextToken: string | undefined;
+  }) => Promise<Page>,
+  itemsOf: (page: Page) => readonly Item[] | undefined,
+): Promise<Item[]> {
+  if (!only) return allPages((NextToken) => read({ MaxResults: 1000, NextToken }), itemsOf);
+  const items: Item[] = [];
+  for (let i = 0; i < only.length; i += FILTER_VALUES_MAX) {
+    const Values = only.slice(i, i + FILTER_VALUES_MAX);
+    items.push(
+      ...(await allPages(
+        (NextToken) => read({ Filters: [{ Name: 'vpc-id', Values }], MaxResults: 1000, NextToken }),
+        itemsOf,
+      )),
+    );
+  }
+  return items;
+}
+
 /** The VPCs, their encryption controls and the account-level control, read together. */
 async function readVpcsAndControls(ec2: Ec2Gateway, only: ScopeVpcIds): Promise<VpcsAndControls> {
   const [vpcs, controls, account] = await Promise.all([
-    allPages(
-      (NextToken) =>
-        ec2.read<DescribeVpcsResult>(
-          new DescribeVpcsCommand(only ? { VpcIds: [...only] } : { MaxResults: 1000, NextToken }),
-        ),
+    pagesOver(
+      only,
+      (request) => ec2.read<DescribeVpcsResult>(new DescribeVpcsCommand(request)),
       (p) => p.Vpcs,
     ),
-    allPages(
-      (NextToken) =>
-        ec2.read<DescribeVpcEncryptionControlsResult>(
-          new DescribeVpcEncryptionControlsCommand(
-            only ? { VpcIds: [...only] } : { MaxResults: 1000, NextToken },
-          ),
-        ),
+    pagesOver(
+      only,
+      (request) =>
+        ec2.read<DescribeVpcEncryptionControlsResult>(new DescribeVpcEncryptionControlsCommand(request)),
       (p) => p.VpcEncryptionControls,
     ),
     ec2

@@ -102,6 +102,18 @@ describe('inventory of the default scenario, read through the real EC2 client', 
     expect(payments.transitGateways.map((t) => t.tags.Name)).toEqual(['core']);
   });
 
+  it('a VPC an event named that is gone by now is simply absent: the others are still read', async () => {
+    const edgeId = byName('edge')?.vpcId as string;
+    const read = await readInventory(gateway, {
+      accountId: ACCOUNT,
+      region: REGION,
+      takenAt: '2026-11-24T00:00:00.000Z',
+      vpcIds: ['vpc-0a1b2c3d4e5f60718', edgeId],
+    });
+    expect(read.vpcs.map((v) => v.vpcId)).toEqual([edgeId]);
+    expect(read.vpcs[0]?.control).toEqual(byName('edge')?.control);
+  });
+
   it('makes no mutating call while reading', () => {
     expect(gateway.stats.mutating).toBe(0);
     expect(h.sandbox.calls.query().filter((c) => c.mutating)).toEqual([]);
