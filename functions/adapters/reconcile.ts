@@ -8,6 +8,14 @@ import { readBack } from './actions/registry.ts';
 import type { ActionContext } from './actions/types.ts';
 import type { AuditEntry, AuditIntent, AuditLog, OpenIntentFilter } from './store/audit-log.ts';
 
+/**
+ * How far back open intents are looked for: the scope's audit partition grows with its history, and a read
+ * of all of it in every step would too. Every run closes its own intents when it ends (Report, FailureReport)
+ * and the next run closes those of one that died without either, so an intent older than this is long closed
+ * or beyond any run that could still explain it (the policy's approval timeout is at most days).
+ */
+export const OPEN_INTENT_HORIZON_MS = 35 * 24 * 3600_000;
+
 export interface Reconciled {
   /** Outcome entries appended, one per intent closed. */
   readonly closed: AuditEntry[];
@@ -29,7 +37,8 @@ export async function reconcileOpenIntents(
 ): Promise<Reconciled> {
   const closed: AuditEntry[] = [];
   const open: Reconciled['open'] = [];
-  for (const intent of await log.listOpenIntents(scope.accountId, scope.region, filter)) {
+  const since = filter.since ?? new Date(ctx.now().getTime() - OPEN_INTENT_HORIZON_MS);
+  for (const intent of await log.listOpenIntents(scope.accountId, scope.region, { ...filter, since })) {
     const seen = await readBack(ctx, intent.action);
     if (seen.status === 'unknown') {
       open.push({ intent, why: seen.message });

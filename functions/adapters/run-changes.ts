@@ -5,7 +5,7 @@
  */
 import type { RecordedChange } from '../domain/notifications.ts';
 import type { Deps, Scope } from './deps.ts';
-import { reconcileOpenIntents } from './reconcile.ts';
+import { OPEN_INTENT_HORIZON_MS, reconcileOpenIntents } from './reconcile.ts';
 import type { AuditIntent } from './store/audit-log.ts';
 
 /**
@@ -83,7 +83,9 @@ export async function changesOfRun(
     problems.push(`Changes left unrecorded by a stopped step could not be read back: ${messageOf(error)}`);
   }
   try {
-    const entries = await d.auditLog.listAuditEntries(scope.accountId, scope.region);
+    const entries = await d.auditLog.listAuditEntries(scope.accountId, scope.region, {
+      since: new Date(d.now().getTime() - OPEN_INTENT_HORIZON_MS),
+    });
     // Real changes: applied, or failed after the call was made (an intent was recorded for it).
     const changes = entries
       .filter(
