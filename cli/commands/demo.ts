@@ -3,16 +3,18 @@ import { basename, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
 import { type CallRecord, DEFAULT_ACCOUNT_ID, ScenarioError } from '@vecguard/sandbox';
+import { STEP_MAX_MS } from '../../functions/adapters/run-changes.ts';
 import type { Approval } from '../../functions/adapters/store/approvals.ts';
 import { parseStoredFinding } from '../../functions/domain/asff.ts';
 import { displayText, terminalJson } from '../../functions/domain/display-text.ts';
 import { formatUsd } from '../../functions/domain/notifications.ts';
 import type { Policy } from '../../functions/domain/policy.ts';
+import { setDiePoints } from '../../functions/shared/die-points.ts';
 import { type LocalLoop, startLocalLoop } from '../../local/loop.ts';
 import { loadFaultsFile } from '../demo/faults.ts';
 import { ProgressDisplay } from '../demo/progress.ts';
 import { COMPACT_ABOVE, vpcResults } from '../demo/results.ts';
-import { type ApproveMode, type FileEvent, runSession } from '../demo/session.ts';
+import { type ApproveMode, type FileEvent, runSession, type SessionOptions } from '../demo/session.ts';
 import { type DemoSummary, summarise } from '../demo/summary.ts';
 import { readEventFile } from '../event-files.ts';
 import { CliError, EXIT, type ExitCode, type Io } from '../io.ts';
@@ -174,7 +176,28 @@ export async function demoCommand(args: readonly string[], io: Io): Promise<Exit
   try {
     // After the loop is wired (its topic and table exist), before the first event: every call of the session.
     for (const rule of faults?.faults ?? []) loop.sandbox.faults.add(rule);
-    return await demoSession(loop, { values, approve, policy, policyFile, dryRun, out, started, io, events });
+    const recovery = faults
+      ? {
+          clearFaults: () => {
+            loop.sandbox.faults.clear();
+            setDiePoints([]);
+          },
+          // The longest a step of a failed run may still be running in the local runner (task timeouts × speed).
+          waitMs: STEP_MAX_MS / SPEED + 200,
+        }
+      : undefined;
+    return await demoSession(loop, {
+      values,
+      approve,
+      policy,
+      policyFile,
+      dryRun,
+      out,
+      started,
+      io,
+      events,
+      recovery,
+    });
   } finally {
     // Whatever happened, the sandbox, its port and the policy copy go with the session.
     await loop.stop();
@@ -191,10 +214,11 @@ interface DemoContext {
   readonly started: number;
   readonly io: Io;
   readonly events: readonly FileEvent[] | undefined;
+  readonly recovery: SessionOptions['recovery'];
 }
 
 async function demoSession(loop: LocalLoop, context: DemoContext): Promise<ExitCode> {
-  const { values, approve, policy, policyFile, dryRun, out, started, io, events } = context;
+  const { values, approve, policy, policyFile, dryRun, out, started, io, events, recovery } = context;
   const status = io.stderr;
   const scenario = loop.sandbox.scenario;
   status.write(
@@ -226,6 +250,7 @@ async function demoSession(loop: LocalLoop, context: DemoContext): Promise<ExitC
     display.say(`${estateVpcs} VPCs: approvals are not listed one by one (they are in notifications.jsonl)`);
 
   let result: Awaited<ReturnType<typeof runSession>>;
+  let deadLettered = 0;
   try {
     result = await runSession(
       loop,
@@ -234,6 +259,7 @@ async function demoSession(loop: LocalLoop, context: DemoContext): Promise<ExitC
         policyHasTargets: policy.targets.length > 0,
         ...HUB,
         ...(events ? { events } : {}),
+        ...(recovery ? { recovery } : {}),
       },
       {
         onRunsStarted: (batch, runs) => display.runsStarted(batch, runs),
@@ -241,6 +267,7 @@ async function demoSession(loop: LocalLoop, context: DemoContext): Promise<ExitC
         onProgress: (p) => display.progress(p),
         onResourceCreated: (id, name) => names.set(id, name),
         onEventDelivered: (label, delivery) => {
+          if (delivery.outcome === 'dead-lettered') deadLettered++;
           // One line an event for a handful; a burst of thousands is counted at the end instead.
           if ((events?.length ?? 0) > COMPACT_ABOVE) return;
           display.say(
@@ -345,5 +372,6 @@ async function demoSession(loop: LocalLoop, context: DemoContext): Promise<ExitC
       `files: ${join(values.out, 'report.html')}, findings.json, notifications.jsonl, audit-log.jsonl, calls.jsonl\n` +
       (values.json ? `${terminalJson(summary)}\n` : ''),
   );
-  return failed.length > 0 ? EXIT.aws : EXIT.ok;
+  // A run that failed, or an event on-event could not take (kept in the dead-letter queue), is not a success.
+  return failed.length > 0 || deadLettered > 0 ? EXIT.aws : EXIT.ok;
 }

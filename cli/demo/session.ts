@@ -16,6 +16,7 @@
 import { applyDriftEvent, eventsOfPhase, replayCloudTrail } from '@vecguard/sandbox';
 import type { Approval } from '../../functions/adapters/store/approvals.ts';
 import type { AuditEntry } from '../../functions/adapters/store/audit-log.ts';
+import { ScopeLeaseStore } from '../../functions/adapters/store/scope-leases.ts';
 import { InvalidInputError } from '../../functions/domain/errors.ts';
 import type { RunSummary } from '../../functions/domain/run-summary.ts';
 import { executionsOf, type LocalLoop, type StartedExecution } from '../../local/loop.ts';
@@ -104,6 +105,13 @@ export interface SessionOptions {
    * on-event on its own, as EventBridge invokes the function for each event of a burst.
    */
   readonly events?: readonly FileEvent[];
+  /**
+   * `--faults`: once the sweeps are over, the faults end (the rules are cleared, no handler dies any more)
+   * and, if a run failed, one more sweep runs, as the next scheduled one would: it reads back and records
+   * what a failed run left unrecorded, so the out folder shows every change with its outcome. `waitMs`: the
+   * longest a step of the failed run could still be running, in real time.
+   */
+  readonly recovery?: { readonly clearFaults: () => void; readonly waitMs: number };
 }
 
 export interface RunRecord extends Scope {
@@ -174,7 +182,9 @@ function startApprover(loop: LocalLoop, options: SessionOptions, callbacks: Sess
   let running = true;
   const loopDone = (async () => {
     while (running) {
-      for (const approval of await loop.approvals.listPending(new Date())) {
+      // The table under an injected fault fails the listing: look again a moment later, as a person would.
+      const pending = await loop.approvals.listPending(new Date()).catch(() => []);
+      for (const approval of pending) {
         if (seen.has(approval.approvalId) || approval.expired) continue;
         seen.add(approval.approvalId);
         if (options.approve === 'none') {
@@ -249,6 +259,8 @@ export async function runSession(
   const hub: Scope = { accountId: options.accountId, region: options.region };
   const runs = new Map<string, StartedRun>();
   const records: RunRecord[] = [];
+  /** Schedule events on-event could not take: with `recovery`, a reason for the sweep after the faults. */
+  let dropped = 0;
   const stopApprover = startApprover(loop, options, callbacks);
   const stopWatching = watchProgress(loop, runs, callbacks);
   const defaults = { account: options.accountId, region: options.region };
@@ -272,9 +284,13 @@ export async function runSession(
       named.map(async ({ executionArn, run }) => {
         const result = await loop.wait(executionArn, 10 * 60_000);
         callbacks.onRunFinished(run.runId, run.label, result.status);
+        // With --faults the table may still be failing: what cannot be read is left out of the summary
+        // (the run's status and error still say what happened), never a crash of the whole demo.
         const summary =
-          result.status === 'SUCCEEDED' ? await loop.blobs.getBlob(run, 'report', 0) : undefined;
-        const approvals = await loop.approvals.listForRun(run.runId, run);
+          result.status === 'SUCCEEDED'
+            ? await loop.blobs.getBlob(run, 'report', 0).catch(() => undefined)
+            : undefined;
+        const approvals = await loop.approvals.listForRun(run.runId, run).catch(() => []);
         return {
           ...run,
           status: result.status,
@@ -290,7 +306,20 @@ export async function runSession(
   /** A sweep: the schedule's event, delivered to on-event (see the module comment for which scopes). */
   const sweep = async (label: string) => {
     const events = options.policyHasTargets ? [hub] : estateScopes(loop, hub);
-    const started = (await Promise.all(events.map((scope) => loop.sweep(scope)))).flat();
+    // A schedule event on-event cannot take (its table under an injected fault) starts nothing: say so,
+    // as the dead-letter queue would keep it, and go on.
+    const started = (
+      await Promise.all(
+        events.map((scope) =>
+          loop.sweep(scope).catch((error: unknown) => {
+            dropped++;
+            const reason = `on-event failed: ${error instanceof Error ? error.message : String(error)}`;
+            callbacks.onEventDelivered?.(label, { outcome: 'dead-lettered', reason });
+            return [];
+          }),
+        ),
+      )
+    ).flat();
     const several = started.length > 1;
     await runBatch(label, (e) => (several ? `${label} ${e.accountId}/${e.region}` : label), started);
   };
@@ -351,6 +380,16 @@ export async function runSession(
     if (drift.length > 0) {
       for (const event of drift) applyDriftEvent(loop.sandbox, event, defaults);
       await sweep('sweep after drift');
+    }
+    if (options.recovery && (records.some((r) => r.status !== 'SUCCEEDED') || dropped > 0)) {
+      options.recovery.clearFaults();
+      await new Promise((r) => setTimeout(r, options.recovery?.waitMs));
+      // A failed run whose table was failing could not release its scope's lease: in AWS the next event takes
+      // it over after the lease's start grace (LEASE_START_GRACE_SECONDS, real minutes); the rehearsal lets
+      // that time pass at once.
+      const leases = new ScopeLeaseStore(loop.table);
+      for (const r of records.filter((x) => x.status !== 'SUCCEEDED')) await leases.release(r, r.runId);
+      await sweep('sweep after the faults ended');
     }
   } finally {
     stopWatching();

@@ -29,6 +29,34 @@ const jsonl = (file: string) =>
     .split('\n')
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 
+/** The EC2 actions that make each kind's change, one call per action (an instance move is three). */
+const KINDS_OF_CALL: Record<string, readonly string[]> = {
+  CreateVpcEncryptionControl: ['create-monitor-control'],
+  ModifyVpcEncryptionControl: [
+    'switch-to-enforce',
+    'restore-enforce',
+    'enable-exclusion',
+    'disable-exclusion',
+  ],
+  ModifyTransitGateway: ['enable-tgw-encryption'],
+  CreateFlowLogs: ['create-flow-log'],
+};
+
+/** Every successful mutating call of calls.jsonl has an audit entry of a kind that makes it. */
+function expectEveryChangeRecorded(out: string) {
+  const calls = jsonl(join(out, 'calls.jsonl')).filter(
+    (c) => c.service === 'ec2' && c.mutating === true && c.dryRun === false && (c.status as number) < 300,
+  );
+  const changes = jsonl(join(out, 'audit-log.jsonl')).filter(
+    (e) => e.outcome === 'applied' || (e.outcome === 'failed' && e.intentAt),
+  );
+  for (const [action, kinds] of Object.entries(KINDS_OF_CALL)) {
+    const made = calls.filter((c) => c.action === action).length;
+    const recorded = changes.filter((e) => kinds.includes(e.kind as string)).length;
+    expect(recorded, `${action}: ${made} successful call(s)`).toBeGreaterThanOrEqual(made);
+  }
+}
+
 describe('vecguard demo as a rehearsal', () => {
   it('--events delivers the file’s events as EventBridge would; calls.jsonl and the counts tell what the run did', async () => {
     const { code, summary, stderr, out } = await demo(
@@ -132,6 +160,24 @@ describe('vecguard demo as a rehearsal', () => {
         (m.messageAttributes as { kind?: { StringValue?: string } }).kind?.StringValue === 'failure-report',
     );
     expect(failures.map((m) => m.message).join('\n')).toContain('Apply died at after-change');
+    // The faults end with the sweeps; one more sweep runs, and every change the product made is in the log.
+    expect(summary.runs.at(-1)).toMatchObject({ label: 'sweep after the faults ended', status: 'SUCCEEDED' });
+    expectEveryChangeRecorded(out);
+  });
+
+  it('--faults: DynamoDB failing from the first change on never ends in a stack trace; every change is recorded in the end', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vecguard-ddb-'));
+    const file = join(dir, 'ddb.yaml');
+    writeFileSync(
+      file,
+      'faults:\n  - { service: dynamodb, errorCode: InternalServerError, after: { service: ec2, action: CreateVpcEncryptionControl } }\n',
+    );
+    const { code, summary, stderr, out } = await demo('--approve', 'all', '--faults', file);
+    expect(code).toBe(3);
+    expect(stderr).not.toMatch(/unexpected error|\n\s+at /);
+    expect(summary.runs.some((r) => r.status === 'FAILED')).toBe(true);
+    expect(summary.runs.at(-1)).toMatchObject({ label: 'sweep after the faults ended', status: 'SUCCEEDED' });
+    expectEveryChangeRecorded(out);
   });
 
   it('a bad faults file is exit 2 in one line naming the path inside it, before any sandbox starts', async () => {
