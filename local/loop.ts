@@ -54,6 +54,22 @@ export const LOOP_FUNCTIONS = {
 } as const;
 
 /** The member role's name, as infra/member-stack.ts deploys it by default in every account (the hub's too). */
+/** Handler invocations still running, so that `stop` lets them end before the sandbox goes. */
+const inFlight = new Set<Promise<unknown>>();
+const IN_FLIGHT_WAIT_MS = 15_000;
+
+function tracked(handler: LocalHandler): LocalHandler {
+  return (event, context) => {
+    const running = Promise.resolve().then(() => handler(event, context));
+    inFlight.add(running);
+    void running.then(
+      () => inFlight.delete(running),
+      () => inFlight.delete(running),
+    );
+    return running;
+  };
+}
+
 export const MEMBER_ROLE_NAME = 'vecguard-member';
 
 export interface LocalLoopOptions {
@@ -276,7 +292,7 @@ async function wire(
   resetDeps();
   for (const module of Object.values(LOOP_FUNCTIONS)) {
     const mod = (await import(`../functions/handlers/${module}.ts`)) as { handler: LocalHandler };
-    sandbox.stepFunctions.runner.bindHandler(lambdaArn(module), mod.handler);
+    sandbox.stepFunctions.runner.bindHandler(lambdaArn(module), tracked(mod.handler));
   }
   const endpoint = (await import('../functions/handlers/approver-endpoint.ts')) as { handler: LocalHandler };
   const approverUrl = sandbox.functionUrls.register({
@@ -353,6 +369,12 @@ async function wire(
       stopped = true;
       try {
         sandbox.stepFunctions.runner.dispose();
+        // A step still running when its execution ended (Step Functions lets a Lambda finish when its Map
+        // fails) still writes: let it end before the table goes, as its Lambda would, within a bound.
+        await Promise.race([
+          Promise.allSettled([...inFlight]),
+          new Promise((r) => setTimeout(r, IN_FLIGHT_WAIT_MS)),
+        ]);
         sfn.destroy();
         ddb.destroy();
         await sandbox.stop();
